@@ -1,0 +1,68 @@
+"""Finding skills: the built-in ones under ``skills/builtin/`` and their step functions."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from skills.definition import SkillDefinition, load_skill_definition
+from skills.errors import SkillDefinitionError, UnknownSkillError
+
+BUILTIN_SKILLS_DIR = Path(__file__).parent / "builtin"
+
+StepFunction = Callable[[Any], Any]
+
+
+class SkillCatalog:
+    """The skills one process knows, by id."""
+
+    def __init__(self, skills: Iterable[SkillDefinition]) -> None:
+        self._skills = {skill.id: skill for skill in skills}
+
+    @classmethod
+    def from_folders(cls, folders: Iterable[Path]) -> SkillCatalog:
+        return cls(load_skill_definition(folder) for folder in sorted(folders))
+
+    def get(self, skill_id: str) -> SkillDefinition:
+        try:
+            return self._skills[skill_id]
+        except KeyError:
+            raise UnknownSkillError(skill_id, list(self._skills)) from None
+
+    def all(self) -> list[SkillDefinition]:
+        return list(self._skills.values())
+
+    def ids(self) -> list[str]:
+        return list(self._skills)
+
+
+@lru_cache(maxsize=1)
+def load_builtin_catalog() -> SkillCatalog:
+    return SkillCatalog.from_folders(p for p in BUILTIN_SKILLS_DIR.iterdir() if (p / "SKILL.md").is_file())
+
+
+def step_functions(skill: SkillDefinition) -> dict[str, StepFunction]:
+    """The step functions a skill's ``steps.py`` defines, by step id (missing ones left out)."""
+    module = _steps_module(str(skill.folder)) if skill.folder else None
+    if module is None:
+        return {}
+    found = {step.id: getattr(module, step.function_name, None) for step in skill.steps}
+    return {step_id: function for step_id, function in found.items() if callable(function)}
+
+
+@lru_cache(maxsize=None)
+def _steps_module(folder: str) -> ModuleType | None:
+    path = Path(folder) / "steps.py"
+    if not path.is_file():
+        return None
+    module_name = f"skillworks_steps_{Path(folder).name.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise SkillDefinitionError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

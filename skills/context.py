@@ -1,0 +1,139 @@
+"""What a step function receives: the ``StepContext``.
+
+A step is a plain function ``def create_project_directory(ctx: StepContext) -> Any``.
+Everything it may touch comes through the context — validated parameters, level and
+persona, the workspace (all writes), ``run`` (all commands), the log, and the outputs of
+earlier steps — so the same function serves the dry run (``ctx.pretend``) and the real run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import jinja2
+
+from skills.commands import CommandResult, run_command
+from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, Level, Persona, SkillDefinition
+from skills.environment import EnvironmentReport
+from skills.workspace import Workspace
+
+LogSink = Callable[[str, str, str], None]  # (step_id, level, message)
+
+
+@dataclass(frozen=True)
+class PlannedCommand:
+    step_id: str | None
+    argv: list[str]
+    cwd: str
+
+
+@dataclass(frozen=True)
+class PersonaChange:
+    step_id: str | None
+    persona: str
+    change: str
+
+
+def _ignore_log(step_id: str, level: str, message: str) -> None:
+    return None
+
+
+@dataclass
+class StepContext:
+    skill: SkillDefinition
+    params: dict[str, Any]
+    level: Level
+    persona: Persona
+    workspace: Workspace
+    environment: EnvironmentReport = field(default_factory=EnvironmentReport)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    default_timeout: float = DEFAULT_STEP_TIMEOUT_SECONDS
+    on_log: LogSink = _ignore_log
+    commands: list[PlannedCommand] = field(default_factory=list)
+    persona_changes: list[PersonaChange] = field(default_factory=list)
+    step_id: str | None = None
+
+    @property
+    def pretend(self) -> bool:
+        """True in a dry run: writes and commands are recorded, not performed."""
+        return self.workspace.pretend
+
+    @property
+    def target(self) -> str:
+        """The folder this skill works in, relative to the workspace (from SKILL.md's ``target``)."""
+        if self.skill.target is None:
+            return "."
+        return self.workspace.relative(self.skill.target.resolve(self.params))
+
+    def file(self, *parts: str) -> str:
+        """A path inside the target folder: ``ctx.file("src", "App.tsx")``."""
+        return str(PurePosixPath(self.target, *parts))
+
+    def begin_step(self, step_id: str) -> None:
+        self.step_id = step_id
+        self.workspace.current_step = step_id
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.on_log(self.step_id or "", level, message)
+
+    def persona_change(self, change: str) -> None:
+        """Declare something generated differently because of the persona (listed by the dry run)."""
+        self.persona_changes.append(PersonaChange(self.step_id, self.persona, change))
+
+    def run(
+        self,
+        argv: Sequence[str],
+        cwd: str | None = None,
+        timeout: float | None = None,
+        creates: Sequence[str] = (),
+        creates_dirs: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> CommandResult:
+        """Run a command in ``cwd`` (default: the target folder).
+
+        ``creates``/``creates_dirs`` name the files and folders the command makes, relative
+        to ``cwd``: they are journaled first (so rollback removes them) and listed by the dry run.
+        """
+        folder = cwd if cwd is not None else self.target
+        for path in creates:
+            self.workspace.expect_created(str(PurePosixPath(folder, path)), is_dir=False)
+        for path in creates_dirs:
+            self.workspace.expect_created(str(PurePosixPath(folder, path)), is_dir=True)
+        self.commands.append(PlannedCommand(self.step_id, [str(a) for a in argv], folder))
+        if self.pretend:
+            return CommandResult([str(a) for a in argv], 0, "")
+        return run_command(
+            argv,
+            cwd=self.workspace.path(folder),
+            timeout=timeout or self.default_timeout,
+            on_output=lambda line: self.log(line, "info"),
+            env=env,
+        )
+
+    def render(self, template: str, **extra: Any) -> str:
+        """Render ``templates/<template>`` of this skill with the parameters, persona and ``extra``."""
+        return self._templates().get_template(template).render(
+            params=self.params, persona=self.persona, level=self.level, **self.params, **extra
+        )
+
+    def _templates(self) -> jinja2.Environment:
+        folder = self.skill.folder / "templates" if self.skill.folder else None
+        return _template_environment(str(folder))
+
+
+_environments: dict[str, jinja2.Environment] = {}
+
+
+def _template_environment(folder: str) -> jinja2.Environment:
+    if folder not in _environments:
+        _environments[folder] = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    return _environments[folder]

@@ -1,0 +1,147 @@
+"""The per-execution journal: a write-ahead record of every change, and its undo.
+
+Each entry is appended (and fsynced) *before* the change it describes is made, so a crash
+at any point leaves a journal that undo can replay: an entry whose change never happened
+finds nothing to undo. Entries live in ``<workspace>/.skillworks/journal/<id>/``:
+``journal.jsonl`` plus ``backups/`` with the old bytes of changed or deleted files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+JOURNAL_DIRNAME = ".skillworks"
+
+ChangeKind = Literal["create_dir", "create_file", "create_path", "modify_file", "delete_file"]
+
+
+class JournalEntry(BaseModel):
+    """One change: what kind, which path (relative to the workspace), and what undoes it."""
+
+    kind: ChangeKind
+    path: str
+    sha256: str | None = None  # of the new bytes, to spot later edits
+    backup: str | None = None  # file under backups/ holding the old bytes
+    mode: int | None = None  # old mode, restored with the old bytes
+    step_id: str | None = None
+    at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class UndoReport(BaseModel):
+    deleted: list[str] = Field(default_factory=list)
+    restored: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+    already_undone: bool = False
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ExecutionJournal:
+    """Append-only journal of one execution's changes under a workspace root."""
+
+    def __init__(self, workspace_root: Path, execution_id: str) -> None:
+        self.workspace_root = workspace_root
+        self.execution_id = execution_id
+        self.directory = workspace_root / JOURNAL_DIRNAME / "journal" / execution_id
+        self.entries_file = self.directory / "journal.jsonl"
+        self.undone_marker = self.directory / "undone.json"
+        self._count: int | None = None
+
+    def record(self, entry: JournalEntry, old_bytes: bytes | None = None) -> None:
+        """Make ``entry`` durable (with a backup of ``old_bytes``) before the change happens."""
+        (self.directory / "backups").mkdir(parents=True, exist_ok=True)
+        if old_bytes is not None:
+            entry.backup = f"backups/{self._next_backup_number():06d}"
+            write_atomically(self.directory / entry.backup, old_bytes)
+        with self.entries_file.open("a", encoding="utf-8") as handle:
+            handle.write(entry.model_dump_json() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def entries(self) -> list[JournalEntry]:
+        if not self.entries_file.exists():
+            return []
+        lines = self.entries_file.read_text(encoding="utf-8").splitlines()
+        # A crash mid-append can leave a torn last line: its change never started.
+        return [JournalEntry.model_validate_json(line) for line in lines if line.strip().endswith("}")]
+
+    def created_files(self) -> list[str]:
+        return [e.path for e in self.entries() if e.kind in ("create_file", "create_path")]
+
+    def undo(self, force: bool = False) -> UndoReport:
+        """Undo every change in reverse order; keep files edited since, unless ``force``."""
+        if self.undone_marker.exists():
+            return UndoReport.model_validate_json(self.undone_marker.read_text()).model_copy(
+                update={"already_undone": True}
+            )
+        report = UndoReport()
+        for entry in reversed(self.entries()):
+            self._undo_entry(entry, force, report)
+        write_atomically(self.undone_marker, report.model_dump_json().encode())
+        return report
+
+    def _undo_entry(self, entry: JournalEntry, force: bool, report: UndoReport) -> None:
+        target = self.workspace_root / entry.path
+        if entry.kind in ("create_file", "modify_file") and not force and _changed_since(target, entry.sha256):
+            report.conflicts.append(entry.path)
+            return
+        if entry.kind in ("create_file", "create_path"):
+            if _remove(target, recursive=True):
+                report.deleted.append(entry.path)
+        elif entry.kind == "create_dir":
+            # Whatever is still inside was put there after the execution: keep it, unless forced.
+            if _remove(target, recursive=force):
+                report.deleted.append(entry.path)
+            elif target.exists():
+                report.conflicts.append(entry.path)
+        elif entry.backup is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, (self.directory / entry.backup).read_bytes())
+            if entry.mode is not None:
+                os.chmod(target, entry.mode)
+            report.restored.append(entry.path)
+
+    def _next_backup_number(self) -> int:
+        if self._count is None:
+            self._count = len(self.entries())
+        self._count += 1
+        return self._count - 1
+
+
+def _changed_since(path: Path, expected_sha256: str | None) -> bool:
+    if expected_sha256 is None or not path.is_file():
+        return False
+    return sha256_of(path.read_bytes()) != expected_sha256
+
+
+def _remove(path: Path, recursive: bool) -> bool:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+        return True
+    if path.is_dir():
+        if recursive:
+            shutil.rmtree(path)
+            return True
+        if not any(path.iterdir()):
+            path.rmdir()
+            return True
+    return False
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temp file and rename, so readers see the old bytes or the new, never half."""
+    temporary = path.with_name(f".{path.name}.skillworks-tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

@@ -1,0 +1,157 @@
+"""The workspace: the one door through which a skill touches the file system.
+
+Every path is confined to the workspace root (no ``..``, no absolute paths, no symlink
+escapes), every write is atomic (temp file + rename), and every change is journaled
+before it is made. With ``pretend=True`` (the dry run) the same calls record what *would*
+change and keep the would-be bytes in memory, so later steps read what earlier steps
+"wrote" and the dry run follows exactly the code path of the real run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from skills.errors import PathOutsideWorkspaceError
+from skills.journal import JOURNAL_DIRNAME, ExecutionJournal, JournalEntry, write_atomically, sha256_of
+
+FileChangeKind = Literal["create", "modify", "delete"]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A change a step made (or, in a dry run, would make) to one path."""
+
+    path: str
+    kind: FileChangeKind
+    step_id: str | None
+    is_dir: bool = False
+
+
+class Workspace:
+    """File operations confined to ``root``, journaled to ``journal`` unless pretending."""
+
+    def __init__(self, root: Path, journal: ExecutionJournal | None = None, pretend: bool = False) -> None:
+        self.root = root.resolve()
+        self.journal = journal
+        self.pretend = pretend
+        self.changes: list[FileChange] = []
+        self.current_step: str | None = None
+        self._pretend_files: dict[str, bytes | None] = {}  # None marks a pretend-deleted file
+        self._pretend_dirs: set[str] = set()
+
+    def relative(self, path: str | PurePosixPath) -> str:
+        """Normalise ``path`` to a workspace-relative POSIX path, refusing any escape."""
+        text = str(path)
+        if "\x00" in text:
+            raise PathOutsideWorkspaceError(text, "it contains a NUL byte")
+        pure = PurePosixPath(text)
+        if pure.is_absolute():
+            raise PathOutsideWorkspaceError(text, "absolute paths are not allowed")
+        if ".." in pure.parts:
+            raise PathOutsideWorkspaceError(text, "'..' is not allowed")
+        if pure.parts and pure.parts[0] == JOURNAL_DIRNAME:
+            raise PathOutsideWorkspaceError(text, f"{JOURNAL_DIRNAME}/ holds skillworks' own journal")
+        resolved = (self.root / pure).resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise PathOutsideWorkspaceError(text, "it leads outside the workspace through a symlink")
+        return pure.as_posix()
+
+    def path(self, relative: str | PurePosixPath) -> Path:
+        """The absolute path for a workspace-relative one (checked)."""
+        return self.root / self.relative(relative)
+
+    def exists(self, relative: str) -> bool:
+        key = self.relative(relative)
+        if key in self._pretend_files:
+            return self._pretend_files[key] is not None
+        return key in self._pretend_dirs or (self.root / key).exists()
+
+    def is_empty_dir_or_missing(self, relative: str) -> bool:
+        target = self.path(relative)
+        return not target.exists() or (target.is_dir() and not any(target.iterdir()))
+
+    def read_bytes(self, relative: str) -> bytes:
+        key = self.relative(relative)
+        if key in self._pretend_files:
+            data = self._pretend_files[key]
+            if data is None:
+                raise FileNotFoundError(key)
+            return data
+        return (self.root / key).read_bytes()
+
+    def read_text(self, relative: str) -> str:
+        return self.read_bytes(relative).decode("utf-8")
+
+    def make_dirs(self, relative: str) -> None:
+        """Create a folder and its missing parents, journaling each one created."""
+        key = self.relative(relative)
+        missing = [p for p in [PurePosixPath(key), *PurePosixPath(key).parents] if str(p) != "."]
+        for folder in reversed(missing):
+            name = folder.as_posix()
+            if self.exists(name):
+                continue
+            self._note(FileChange(name, "create", self.current_step, is_dir=True))
+            if self.pretend:
+                self._pretend_dirs.add(name)
+                continue
+            self._journal(JournalEntry(kind="create_dir", path=name, step_id=self.current_step))
+            (self.root / name).mkdir()
+
+    def write_text(self, relative: str, text: str, executable: bool = False) -> None:
+        self.write_bytes(relative, text.encode("utf-8"), executable)
+
+    def write_bytes(self, relative: str, data: bytes, executable: bool = False) -> None:
+        """Write a file atomically, journaling its creation or its old bytes first."""
+        key = self.relative(relative)
+        parent = PurePosixPath(key).parent.as_posix()
+        if parent != ".":
+            self.make_dirs(parent)
+        existed = self.exists(key)
+        self._note(FileChange(key, "modify" if existed else "create", self.current_step))
+        if self.pretend:
+            self._pretend_files[key] = data
+            return
+        target = self.root / key
+        if existed:
+            old_mode = target.stat().st_mode & 0o7777
+            entry = JournalEntry(
+                kind="modify_file", path=key, sha256=sha256_of(data), mode=old_mode, step_id=self.current_step
+            )
+            self._journal(entry, target.read_bytes())
+        else:
+            self._journal(JournalEntry(kind="create_file", path=key, sha256=sha256_of(data), step_id=self.current_step))
+        write_atomically(target, data)
+        if executable:
+            os.chmod(target, 0o755)
+
+    def delete_file(self, relative: str) -> None:
+        key = self.relative(relative)
+        self._note(FileChange(key, "delete", self.current_step))
+        if self.pretend:
+            self._pretend_files[key] = None
+            return
+        target = self.root / key
+        self._journal(
+            JournalEntry(kind="delete_file", path=key, mode=target.stat().st_mode & 0o7777, step_id=self.current_step),
+            target.read_bytes(),
+        )
+        target.unlink()
+
+    def expect_created(self, relative: str, is_dir: bool) -> None:
+        """Journal a path a command is about to create (``node_modules``, ``.git``) so undo removes it."""
+        key = self.relative(relative)
+        if self.exists(key):
+            return
+        self._note(FileChange(key, "create", self.current_step, is_dir=is_dir))
+        if not self.pretend:
+            self._journal(JournalEntry(kind="create_path", path=key, step_id=self.current_step))
+
+    def _note(self, change: FileChange) -> None:
+        self.changes.append(change)
+
+    def _journal(self, entry: JournalEntry, old_bytes: bytes | None = None) -> None:
+        if self.journal is not None:
+            self.journal.record(entry, old_bytes)
