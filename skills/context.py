@@ -50,7 +50,7 @@ class StepContext:
     workspace: Workspace
     environment: EnvironmentReport = field(default_factory=EnvironmentReport)
     outputs: dict[str, Any] = field(default_factory=dict)
-    default_timeout: float = DEFAULT_STEP_TIMEOUT_SECONDS
+    step_timeout: float = DEFAULT_STEP_TIMEOUT_SECONDS
     on_log: LogSink = _ignore_log
     commands: list[PlannedCommand] = field(default_factory=list)
     persona_changes: list[PersonaChange] = field(default_factory=list)
@@ -108,7 +108,7 @@ class StepContext:
         return run_command(
             argv,
             cwd=self.workspace.path(folder),
-            timeout=timeout or self.default_timeout,
+            timeout=timeout or self.step_timeout,
             on_output=lambda line: self.log(line, "info"),
             env=env,
         )

@@ -139,6 +139,7 @@ def _remove(path: Path, recursive: bool) -> bool:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write via a temp file and rename, so readers see the old bytes or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.skillworks-tmp")
     with temporary.open("wb") as handle:
         handle.write(data)

@@ -1,0 +1,1 @@
+"""Prefect Block types holding skillworks' configuration, and the one module that reads settings."""
