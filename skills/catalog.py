@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -64,5 +65,6 @@ def _steps_module(folder: str) -> ModuleType | None:
     if spec is None or spec.loader is None:
         raise SkillDefinitionError(f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses and pickling look modules up here
     spec.loader.exec_module(module)
     return module

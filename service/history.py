@@ -1,0 +1,88 @@
+"""Executions as Prefect flow runs: reading one, listing them, describing them on the wire."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType, FlowRunFilterTags
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.exceptions import ObjectNotFound
+
+from flows.deployments import TAG, skill_tags
+from flows.skill_flow import rollback_token
+from service.errors import ApiError
+from service.schemas import ExecutionRecord
+from skills.catalog import SkillCatalog
+from skills.errors import UnknownSkillError
+
+STATUSES: dict[str, StateType] = {state.value.lower(): state for state in StateType}
+
+
+def skill_id_of(flow_run: FlowRun) -> str | None:
+    return next((tag.split(":", 1)[1] for tag in flow_run.tags if tag.startswith("skill:")), None)
+
+
+def prefect_run_url(ui_url: str | None, execution_id: UUID | str) -> str | None:
+    return f"{ui_url.rstrip('/')}/runs/flow-run/{execution_id}" if ui_url else None
+
+
+def execution_record(flow_run: FlowRun, catalog: SkillCatalog, ui_url: str | None) -> ExecutionRecord:
+    skill_id = skill_id_of(flow_run)
+    try:
+        skill_name = catalog.get(skill_id).name if skill_id else None
+    except UnknownSkillError:
+        skill_name = None
+    state = flow_run.state
+    timestamp = flow_run.start_time or flow_run.expected_start_time or flow_run.created
+    return ExecutionRecord(
+        id=str(flow_run.id),
+        skill_id=skill_id,
+        skill_name=skill_name,
+        parameters=dict(flow_run.parameters.get("parameters") or {}),
+        level=flow_run.parameters.get("level"),
+        persona=flow_run.parameters.get("persona"),
+        status=state.type.value.lower() if state else "unknown",
+        state_name=state.name if state else "Unknown",
+        message=state.message if state else None,
+        timestamp=timestamp.isoformat() if timestamp else None,
+        duration=f"{flow_run.total_run_time.total_seconds():.1f}s",
+        rollback_token=rollback_token(flow_run.id),
+        prefect_url=prefect_run_url(ui_url, flow_run.id),
+    )
+
+
+async def read_execution(client: PrefectClient, execution_id: UUID) -> FlowRun:
+    """The flow run of a skillworks execution; 404 for anything else."""
+    try:
+        flow_run = await client.read_flow_run(execution_id)
+    except ObjectNotFound:
+        flow_run = None
+    if flow_run is None or TAG not in flow_run.tags:
+        raise ApiError(404, "unknown_execution", f"No execution with id {execution_id}.")
+    return flow_run
+
+
+def history_filter(skill_id: str | None, status: str | None) -> FlowRunFilter:
+    tags = skill_tags(skill_id) if skill_id else [TAG]
+    state = None
+    if status is not None:
+        if status not in STATUSES:
+            raise ApiError(
+                422, "invalid_request", f"Unknown status {status!r}.", {"hint": f"use one of: {', '.join(STATUSES)}"}
+            )
+        state = FlowRunFilterState(type=FlowRunFilterStateType(any_=[STATUSES[status]]))
+    return FlowRunFilter(tags=FlowRunFilterTags(all_=tags), state=state)
+
+
+async def list_executions(
+    client: PrefectClient, catalog: SkillCatalog, ui_url: str | None,
+    skill_id: str | None, status: str | None, limit: int, offset: int,
+) -> tuple[list[ExecutionRecord], int]:
+    flow_run_filter = history_filter(skill_id, status)
+    flow_runs = await client.read_flow_runs(
+        flow_run_filter=flow_run_filter, sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=limit, offset=offset
+    )
+    count = await client.count_flow_runs(flow_run_filter=flow_run_filter)
+    return [execution_record(run, catalog, ui_url) for run in flow_runs], count

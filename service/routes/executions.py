@@ -1,0 +1,137 @@
+"""Executions: start one and stream it, re-attach, answer a pause, cancel, and the history."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
+from prefect.flow_runs import resume_flow_run
+from prefect.states import Cancelling
+
+from blocks.settings import Settings
+from flows.deployments import deployment_name
+from service.deps import CatalogDep, PrefectClientDep, SettingsDep
+from service.errors import ApiError, invalid_input
+from service.history import execution_record, list_executions, prefect_run_url, read_execution, skill_id_of
+from service.schemas import (
+    CancelResponse, ConfirmRequest, ConfirmResponse, ExecuteRequest, ExecutionHistory, ExecutionRecord,
+)
+from service.streaming import SseEvent, execution_events, started_event
+from skills.catalog import SkillCatalog
+from skills.errors import UnknownSkillError
+from skills.planning import preflight
+
+router = APIRouter(prefix="/api", tags=["executions"])
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.post(
+    "/execute-skill",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The run's events as Server-Sent Events"}},
+)
+async def execute_skill(
+    request: ExecuteRequest, catalog: CatalogDep, settings: SettingsDep, client: PrefectClientDep
+) -> StreamingResponse:
+    """Validate, start the skill's deployment run, and stream its events (422 and nothing started if invalid)."""
+    skill = catalog.get(request.skill_id)
+    checked = preflight(skill, request.parameters, request.level, request.persona, settings.workspace_root)
+    if not checked.ok:
+        raise invalid_input(checked.errors, checked.warnings)
+    flow_run = await run_deployment(
+        deployment_name(skill.id),
+        parameters={"parameters": checked.values, "level": request.level, "persona": request.persona},
+        timeout=0,
+        client=client,
+    )
+    return _stream(client, flow_run, catalog, settings, after=-1)
+
+
+@router.get("/executions/{execution_id}", response_model=ExecutionRecord)
+async def get_execution(
+    execution_id: UUID, client: PrefectClientDep, catalog: CatalogDep, settings: SettingsDep
+) -> ExecutionRecord:
+    return execution_record(await read_execution(client, execution_id), catalog, settings.prefect_ui_url)
+
+
+@router.get(
+    "/executions/{execution_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The run's events as Server-Sent Events"}},
+)
+async def execution_event_stream(
+    execution_id: UUID,
+    client: PrefectClientDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    last_event_id: Annotated[int | None, Header(ge=-1)] = None,
+) -> StreamingResponse:
+    """Re-attach to a run's stream; with ``Last-Event-ID`` only the events after it."""
+    flow_run = await read_execution(client, execution_id)
+    return _stream(client, flow_run, catalog, settings, after=-1 if last_event_id is None else last_event_id)
+
+
+@router.post("/executions/{execution_id}/confirm", response_model=ConfirmResponse)
+async def confirm_execution(execution_id: UUID, answer: ConfirmRequest, client: PrefectClientDep) -> ConfirmResponse:
+    """Answer a pause: ``proceed: true`` runs the next step, ``false`` stops the run and undoes it."""
+    flow_run = await read_execution(client, execution_id)
+    if not (flow_run.state and flow_run.state.is_paused()):
+        state = flow_run.state.name if flow_run.state else "unknown"
+        raise ApiError(409, "not_paused", f"Execution {execution_id} is not waiting for confirmation (it is {state}).")
+    await resume_flow_run(execution_id, run_input={"proceed": answer.proceed})
+    return ConfirmResponse(execution_id=str(execution_id), proceed=answer.proceed)
+
+
+@router.post("/executions/{execution_id}/cancel", response_model=CancelResponse)
+async def cancel_execution(execution_id: UUID, client: PrefectClientDep) -> CancelResponse:
+    flow_run = await read_execution(client, execution_id)
+    if flow_run.state and flow_run.state.is_final():
+        raise ApiError(409, "already_finished", f"Execution {execution_id} already ended ({flow_run.state.name}).")
+    try:
+        result = await client.set_flow_run_state(execution_id, Cancelling(message="Cancelled through the skillworks API"))
+    except ObjectNotFound:
+        raise ApiError(404, "unknown_execution", f"No execution with id {execution_id}.") from None
+    return CancelResponse(execution_id=str(execution_id), state=result.state.name if result.state else "Cancelling")
+
+
+@router.get("/execution-history", response_model=ExecutionHistory)
+async def execution_history(
+    client: PrefectClientDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    skill_id: Annotated[str | None, Query(alias="skillId", max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ExecutionHistory:
+    """Every execution, newest first, read from Prefect's flow runs."""
+    if skill_id is not None:
+        catalog.get(skill_id)
+    executions, count = await list_executions(client, catalog, settings.prefect_ui_url, skill_id, status, limit, offset)
+    return ExecutionHistory(executions=executions, count=count)
+
+
+def _stream(client: PrefectClient, flow_run: FlowRun, catalog: SkillCatalog, settings: Settings, after: int) -> StreamingResponse:
+    skill_id = skill_id_of(flow_run)
+    try:
+        skill = catalog.get(skill_id) if skill_id else None
+    except UnknownSkillError:
+        skill = None
+    started = started_event(
+        flow_run, skill_id, skill.name if skill else None, len(skill.steps) if skill else 0,
+        prefect_run_url(settings.prefect_ui_url, flow_run.id),
+    )
+    return StreamingResponse(_encoded(execution_events(client, flow_run, started, after)), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _encoded(events: AsyncIterator[SseEvent]) -> AsyncIterator[str]:
+    async for event in events:
+        yield event.encode()

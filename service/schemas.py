@@ -1,0 +1,148 @@
+"""Request and response models of the REST API (camelCase on the wire, as documented)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from skills.definition import SkillDefinition
+from skills.parameters import parameter_json_schema
+from skills.planning import ExecutionPlan, WireModel
+
+
+class SkillRequest(WireModel):
+    skill_id: str = Field(min_length=1, max_length=100)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    level: str = "intermediate"
+    persona: str = "full-stack"
+
+
+class ValidateRequest(SkillRequest):
+    """``POST /api/validate-skill``: the dry run."""
+
+
+class ExecuteRequest(SkillRequest):
+    """``POST /api/execute-skill``: start a run and stream it."""
+
+
+class ConfirmRequest(WireModel):
+    proceed: bool
+
+
+class ParameterInfo(WireModel):
+    type: str
+    description: str
+    required: bool
+    default: Any = None
+    options: list[Any] | None = None
+    recommended: Any = None
+    pattern: str | None = None
+    when: str | None = None
+
+
+class StepInfo(WireModel):
+    index: int
+    id: str
+    name: str
+    critical: bool
+    timeout_seconds: float | None
+    retries: int
+    when: str | None
+
+
+class SkillMetadata(WireModel):
+    id: str
+    name: str
+    version: str
+    category: str
+    description: str
+    estimated_time: str
+    estimated_files: str
+    parameters: dict[str, ParameterInfo]
+    parameters_schema: dict[str, Any]
+    steps: list[StepInfo]
+    total_steps: int
+    critical_steps: int
+    requires: dict[str, str]
+
+    @classmethod
+    def of(cls, skill: SkillDefinition) -> SkillMetadata:
+        return cls(
+            id=skill.id,
+            name=skill.name,
+            version=skill.version,
+            category=skill.category,
+            description=skill.description,
+            estimated_time=skill.estimated_time,
+            estimated_files=skill.estimated_files,
+            parameters={
+                name: ParameterInfo(
+                    type=spec.type, description=spec.description, required=spec.required, default=spec.default,
+                    options=spec.options, recommended=spec.recommended, pattern=spec.pattern,
+                    when=spec.when.source if spec.when else None,
+                )
+                for name, spec in skill.parameters.items()
+            },
+            parameters_schema=parameter_json_schema(skill),
+            steps=[
+                StepInfo(
+                    index=index, id=step.id, name=step.name, critical=step.critical,
+                    timeout_seconds=step.timeout, retries=step.retries, when=step.when.source if step.when else None,
+                )
+                for index, step in enumerate(skill.steps, start=1)
+            ],
+            total_steps=len(skill.steps),
+            critical_steps=skill.critical_step_count,
+            requires=skill.requires,
+        )
+
+
+class SkillCatalogResponse(WireModel):
+    skills: list[SkillMetadata]
+    count: int
+
+
+class FieldError(WireModel):
+    field: str
+    reason: str
+    hint: str
+
+
+class ValidationResponse(WireModel):
+    skill_id: str
+    valid: bool
+    errors: list[FieldError]
+    warnings: list[str]
+    dry_run_preview: ExecutionPlan | None
+
+
+class ExecutionRecord(WireModel):
+    id: str
+    skill_id: str | None
+    skill_name: str | None
+    parameters: dict[str, Any]
+    level: str | None
+    persona: str | None
+    status: str
+    state_name: str
+    message: str | None
+    timestamp: str | None
+    duration: str
+    rollback_token: str
+    prefect_url: str | None
+
+
+class ExecutionHistory(WireModel):
+    executions: list[ExecutionRecord]
+    count: int
+
+
+class ConfirmResponse(WireModel):
+    execution_id: str
+    proceed: bool
+
+
+class CancelResponse(WireModel):
+    execution_id: str
+    state: str

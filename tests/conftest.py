@@ -1,0 +1,129 @@
+"""One real Prefect server, one serving process and one facade for the whole test session.
+
+Everything lives under a temporary folder: ``PREFECT_HOME`` (so a user's ``~/.prefect`` is
+never touched), the workspace, the servers' logs. Ports are free ones picked at start.
+The environment is set in ``pytest_configure``, before anything imports Prefect.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="skillworks-tests-"))
+WORKSPACE = SESSION_DIR / "workspace"
+NPM_CACHE = REPO / ".cache" / "npm"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PREFECT_PORT = free_port()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    WORKSPACE.mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        PREFECT_HOME=str(SESSION_DIR / "prefect-home"),
+        PREFECT_API_URL=f"http://127.0.0.1:{PREFECT_PORT}/api",
+        PREFECT_UI_URL=f"http://127.0.0.1:{PREFECT_PORT}",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_RUNNER_POLL_FREQUENCY="1",
+        PREFECT_LOGGING_TO_API_BATCH_INTERVAL="0.3",
+        SKILLWORKS_WORKSPACE=str(WORKSPACE),
+        npm_config_cache=str(NPM_CACHE),
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)
+
+
+def start_process(name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    log = (SESSION_DIR / f"{name}.log").open("wb")
+    return subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_until_ok(url: str, process: subprocess.Popen[bytes], name: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{(SESSION_DIR / f'{name}.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{name} did not answer {url} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[str]:
+    """A Prefect server on SQLite under the session's PREFECT_HOME."""
+    process = start_process(
+        "prefect-server",
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(PREFECT_PORT)],
+    )
+    wait_until_ok(f"{os.environ['PREFECT_API_URL']}/health", process, "prefect-server")
+    yield os.environ["PREFECT_API_URL"]
+    stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def served_skills(prefect_server: str) -> Iterator[None]:
+    """Every skill deployment, served by one process (as ``skillworks up`` does)."""
+    process = start_process("serve", [sys.executable, "-c", "from flows.deployments import serve_skills; serve_skills(4)"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = httpx.post(f"{prefect_server}/deployments/filter", json={"limit": 50})
+        if response.status_code == 200 and len(response.json()) >= 5:
+            break
+        if process.poll() is not None:
+            raise RuntimeError((SESSION_DIR / "serve.log").read_text()[-3000:])
+        time.sleep(0.5)
+    yield
+    stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def facade(served_skills: None) -> Iterator[str]:
+    """The REST facade (``service.app:create_app``) on a free port."""
+    port = free_port()
+    process = start_process(
+        "facade",
+        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1", "--port", str(port)],
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_ok(f"{base}/api/skill-metadata", process, "facade")
+    yield base
+    stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def workspace() -> Path:
+    """The workspace root the served skills write into (shared: use unique project names)."""
+    return WORKSPACE
