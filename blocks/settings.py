@@ -36,6 +36,11 @@ def environment_variable(name: str) -> str | None:
     return value if value else None
 
 
+def environment_with(overrides: dict[str, str]) -> dict[str, str]:
+    """This process's environment plus ``overrides``: what a child process (``skillworks up``) gets."""
+    return {**os.environ, **overrides}
+
+
 async def load_settings(refresh: bool = False) -> Settings:
     """Settings for this process; blocks are re-read at most every few seconds."""
     global _cached
