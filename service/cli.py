@@ -106,7 +106,7 @@ def history(
         except UserMessageError as failure:
             _print_user_error(failure)
             raise typer.Exit(EXIT_FAILED) from None
-    console.print(history_table(listing))
+    console.print(history_table(listing, wide=console.width >= 130))
 
 
 def _dry_run(client: FacadeClient, request: dict[str, Any]) -> int:

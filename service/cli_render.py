@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -175,20 +177,36 @@ def render_suggestions(console: Console, suggestions: list[str]) -> None:
         console.print(f"  [cyan]→[/] {escape(str(suggestion))}")
 
 
-def history_table(history: dict[str, Any]) -> Table:
+def history_table(history: dict[str, Any], wide: bool) -> Table:
+    """Executions newest first; level and persona only when the terminal is ``wide``."""
     executions = history.get("executions", [])
-    table = Table(title=f"Executions ({history.get('count', len(executions))})", title_justify="left")
-    for column in ("started", "skill", "status", "duration", "level", "persona", "execution id"):
-        table.add_column(column, no_wrap=column in ("started", "execution id"))
+    table = Table(title=f"Executions ({history.get('count', len(executions))})", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("started", min_width=19)
+    table.add_column("skill", min_width=14)
+    table.add_column("status", min_width=9)
+    table.add_column("duration", min_width=8)
+    if wide:
+        table.add_column("level")
+        table.add_column("persona")
+    table.add_column("execution id", overflow="fold")
     for record in executions:
         status = str(record.get("status", ""))
-        table.add_row(
-            str(record.get("timestamp") or ""),
+        cells = [
+            _local_time(record.get("timestamp")),
             str(record.get("skillId") or record.get("skillName") or ""),
             f"[{_STATUS_STYLE.get(status, 'white')}]{escape(status)}[/]",
             str(record.get("duration") or ""),
-            str(record.get("level") or ""),
-            str(record.get("persona") or ""),
-            str(record.get("id", "")),
-        )
+        ]
+        if wide:
+            cells += [str(record.get("level") or ""), str(record.get("persona") or "")]
+        table.add_row(*cells, str(record.get("id", "")))
     return table
+
+
+def _local_time(timestamp: str | None) -> str:
+    if not timestamp:
+        return ""
+    try:
+        return datetime.fromisoformat(timestamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return timestamp

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from skills.errors import UserMessageError
 DEFAULT_API_URL = "http://127.0.0.1:5173"
 TERMINAL_EVENT_TYPES = frozenset({"complete", "error", "cancelled"})
 _RECONNECT_ATTEMPTS = 5
+_CONFIRM_WAIT_SECONDS = 10.0
 
 
 class FacadeUnavailableError(UserMessageError):
@@ -80,7 +82,19 @@ class FacadeClient:
         return self._json("GET", "/api/execution-history", params=params)
 
     def confirm(self, execution_id: str, proceed: bool) -> dict[str, Any]:
-        return self._json("POST", f"/api/executions/{execution_id}/confirm", json={"proceed": proceed})
+        """Answer a pause.
+
+        ``awaiting_confirmation`` is emitted just before the run pauses, so an answer can
+        arrive first; a ``409 not_paused`` is retried for a few seconds.
+        """
+        deadline = time.monotonic() + _CONFIRM_WAIT_SECONDS
+        while True:
+            try:
+                return self._json("POST", f"/api/executions/{execution_id}/confirm", json={"proceed": proceed})
+            except FacadeError as refused:
+                if refused.code != "not_paused" or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.25)
 
     def cancel(self, execution_id: str) -> dict[str, Any]:
         return self._json("POST", f"/api/executions/{execution_id}/cancel")

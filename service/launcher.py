@@ -46,6 +46,7 @@ class ChildProcess:
 
     name: str
     process: subprocess.Popen[str]
+    stop_signal: int = signal.SIGTERM
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES))
 
     def check_alive(self) -> None:
@@ -54,17 +55,18 @@ class ChildProcess:
             raise ChildFailed(f"{self.name} exited with code {self.process.returncode}. Its last lines:\n{lines}")
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
+        """Ask the child to stop, kill it after a while, then clear up anything it left in its group."""
+        if self.process.poll() is None:
+            self.process.send_signal(self.stop_signal)
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self.process.wait()
+        # What the child started (the serving process's flow runs) shares its process group.
         self._signal_group(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self._signal_group(signal.SIGKILL)
-            self.process.wait()
 
     def _signal_group(self, signum: int) -> None:
-        # The group also holds what the child started (e.g. the flow runs of the serving process).
         try:
             os.killpg(self.process.pid, signum)
         except ProcessLookupError:
@@ -121,7 +123,10 @@ class SkillworksStack:
         if self.workspace:
             self.workspace.mkdir(parents=True, exist_ok=True)
             overrides["SKILLWORKS_WORKSPACE"] = str(self.workspace)
-        self._spawn("serve", [sys.executable, "-m", "flows"], {**overrides, "PREFECT_RUNNER_POLL_FREQUENCY": "1"})
+        # Prefect's runner stops cleanly on Ctrl-C (SIGINT); its SIGTERM handler is noisier.
+        self._spawn(
+            "serve", [sys.executable, "-m", "flows"], {**overrides, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}, signal.SIGINT
+        )
         self._wait_for_deployments()
         facade = self._spawn(
             "api",
@@ -176,7 +181,9 @@ class SkillworksStack:
             time.sleep(0.5)
         raise ChildFailed(f"serve did not register the skills' deployments within {STARTUP_SECONDS:g} s")
 
-    def _spawn(self, name: str, argv: list[str], overrides: dict[str, str]) -> ChildProcess:
+    def _spawn(
+        self, name: str, argv: list[str], overrides: dict[str, str], stop_signal: int = signal.SIGTERM
+    ) -> ChildProcess:
         process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
@@ -187,7 +194,7 @@ class SkillworksStack:
             env=environment_with(overrides),
             start_new_session=True,
         )
-        child = ChildProcess(name, process)
+        child = ChildProcess(name, process, stop_signal)
         threading.Thread(target=self._echo, args=(child,), name=f"echo-{name}", daemon=True).start()
         self.children.append(child)
         return child
