@@ -95,7 +95,8 @@ class SkillworksStack:
 
     def run(self) -> int:
         """Start everything, then wait for Ctrl-C / SIGTERM (exit 0) or a dead child (exit 1)."""
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+        # Ctrl-C even when started with SIGINT ignored (a background job); children then reset it too.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, _interrupt)
         try:
             self._start()
             self._announce()
@@ -111,7 +112,8 @@ class SkillworksStack:
             return 1
         finally:
             self._stop_all()
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
 
     def _start(self) -> None:
         if self.prefect_api_url is None:
@@ -123,7 +125,7 @@ class SkillworksStack:
         if self.workspace:
             self.workspace.mkdir(parents=True, exist_ok=True)
             overrides["SKILLWORKS_WORKSPACE"] = str(self.workspace)
-        # Prefect's runner stops cleanly on Ctrl-C (SIGINT); its SIGTERM handler is noisier.
+        # Prefect's runner stops cleanly on Ctrl-C (SIGINT); its SIGTERM handler is noisy.
         self._spawn(
             "serve", [sys.executable, "-m", "flows"], {**overrides, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}, signal.SIGINT
         )
@@ -152,6 +154,7 @@ class SkillworksStack:
                 "prefect",
                 [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)],
                 {},
+                signal.SIGINT,
             )
             self._wait_until_ok(f"{url}/health", server)
         self.prefect_api_url = url
