@@ -161,6 +161,7 @@ class SkillExecution:
         context.step_timeout = timeout
         step_task = task(
             name=step.title(context.params),
+            task_run_name=step.title(context.params),
             retries=retries,
             timeout_seconds=timeout,
             cache_policy=NONE,

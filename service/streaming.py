@@ -24,7 +24,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -41,8 +41,9 @@ FLOW_RUN_STATE_PREFIX = "prefect.flow-run."
 SERVER_TERMINAL_STATES = {"Completed", "Failed", "Crashed", "Cancelled", "TimedOut"}
 # How long to wait for the flow's own events after the server says the run ended; longer
 # than the server's event-persister flush interval, so a REST re-read can still fill gaps.
-LATE_EVENT_GRACE_SECONDS = 6.0
+LATE_EVENT_GRACE_SECONDS = 8.0
 GAP_REREAD_SECONDS = 1.0
+STORED_PAGE_SIZE = 50  # the most Prefect's /events/filter returns per page
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,23 @@ class _Ordering:
     seen: set[UUID] = field(default_factory=set)
     buffered: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_seq: int = 1
-    finished: bool = False
+    own_end_at: float | None = None  # when the flow's own terminal event was released
+    gave_up: bool = False
     server_terminal: tuple[str, str | None, datetime] | None = None
     gap_since: float | None = None
 
+    @property
+    def finished(self) -> bool:
+        """Over once the flow's terminal event is out and Prefect has recorded the end state,
+        so a client that reads the run right after the stream sees it finished."""
+        if self.gave_up:
+            return True
+        if self.own_end_at is None:
+            return False
+        return self.server_terminal is not None or time.monotonic() - self.own_end_at > LATE_EVENT_GRACE_SECONDS
+
     def accept(self, event: Event) -> list[SseEvent]:
-        if event.id in self.seen or self.finished:
+        if event.id in self.seen:
             return []
         self.seen.add(event.id)
         decoded = sse_data_from_event(event.event, event.payload)
@@ -84,17 +96,20 @@ class _Ordering:
 
     def _release(self) -> list[SseEvent]:
         released: list[SseEvent] = []
-        while self.next_seq in self.buffered and not self.finished:
+        while self.next_seq in self.buffered and self.own_end_at is None:
             data = self.buffered.pop(self.next_seq)
             if self.next_seq > self.after:
                 released.append(SseEvent(self.next_seq, data))
-            self.finished = data.get("type") in TERMINAL_TYPES
+            if data.get("type") in TERMINAL_TYPES:
+                self.own_end_at = time.monotonic()
             self.next_seq += 1
         self.gap_since = (self.gap_since or time.monotonic()) if self.buffered else None
         return released
 
     def seconds_left_for_late_events(self) -> float | None:
-        """None while the run goes on; else how much longer to wait for the flow's own end."""
+        """None while both ends are awaited; else how much longer to wait for the missing one."""
+        if self.own_end_at is not None:
+            return max(0.0, LATE_EVENT_GRACE_SECONDS - (time.monotonic() - self.own_end_at))
         if self.server_terminal is None:
             return None
         elapsed = (datetime.now(timezone.utc) - self.server_terminal[2]).total_seconds()
@@ -121,7 +136,7 @@ class _Ordering:
             }
         if self.next_seq > self.after:
             released.append(SseEvent(self.next_seq, data))
-        self.finished = True
+        self.gave_up = True
         return released
 
 
@@ -137,6 +152,9 @@ async def execution_events(client: PrefectClient, flow_run: FlowRun, started: Ss
     if started.id > after:
         yield started
     ordering = _Ordering(str(flow_run.id), after)
+    if flow_run.state and flow_run.state.is_final():
+        # Re-attaching to a finished run: its last events may be neither stored yet nor live anymore.
+        ordering.server_terminal = (flow_run.state.name, flow_run.state.message, flow_run.state.timestamp)
     run_filter = EventFilter(
         any_resource=EventAnyResourceFilter(id=[flow_run_resource_id(flow_run.id)]),
         event=EventNameFilter(prefix=[EVENT_PREFIX, FLOW_RUN_STATE_PREFIX]),
@@ -156,7 +174,7 @@ async def execution_events(client: PrefectClient, flow_run: FlowRun, started: Ss
                 for stored in await _stored_events(client, run_filter, flow_run):
                     batch += ordering.accept(stored)
                 last_reread = time.monotonic()
-                if not ordering.finished and ordering.seconds_left_for_late_events() == 0:
+                if ordering.own_end_at is None and ordering.seconds_left_for_late_events() == 0:
                     batch += ordering.give_up()
             for released in batch:
                 yield released
@@ -174,8 +192,9 @@ def _next_wakeup(ordering: _Ordering, last_reread: float) -> float | None:
 
 
 async def _stored_events(client: PrefectClient, run_filter: EventFilter, flow_run: FlowRun) -> list[Event]:
-    stored_filter = run_filter.model_copy(update={"occurred": EventOccurredFilter(since=flow_run.created)})
-    page = await client.read_events(filter=stored_filter, limit=200)
+    # ``until`` defaults to the filter's creation time: stretch it so nothing recent is cut off.
+    occurred = EventOccurredFilter(since=flow_run.created, until=datetime.now(timezone.utc) + timedelta(days=1))
+    page = await client.read_events(filter=run_filter.model_copy(update={"occurred": occurred}), limit=STORED_PAGE_SIZE)
     events = list(page.events)
     while page.next_page:
         page = await client.read_events_page(str(page.next_page))

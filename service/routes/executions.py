@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
@@ -31,6 +33,7 @@ from skills.planning import preflight
 router = APIRouter(prefix="/api", tags=["executions"])
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+PAUSE_SETTLE_SECONDS = 5.0
 
 
 @router.post(
@@ -82,12 +85,23 @@ async def execution_event_stream(
 @router.post("/executions/{execution_id}/confirm", response_model=ConfirmResponse)
 async def confirm_execution(execution_id: UUID, answer: ConfirmRequest, client: PrefectClientDep) -> ConfirmResponse:
     """Answer a pause: ``proceed: true`` runs the next step, ``false`` stops the run and undoes it."""
-    flow_run = await read_execution(client, execution_id)
+    flow_run = await _paused_execution(client, execution_id)
     if not (flow_run.state and flow_run.state.is_paused()):
         state = flow_run.state.name if flow_run.state else "unknown"
         raise ApiError(409, "not_paused", f"Execution {execution_id} is not waiting for confirmation (it is {state}).")
     await resume_flow_run(execution_id, run_input={"proceed": answer.proceed})
     return ConfirmResponse(execution_id=str(execution_id), proceed=answer.proceed)
+
+
+async def _paused_execution(client: PrefectClient, execution_id: UUID) -> FlowRun:
+    """The run, once paused: the flow announces a pause just before Prefect records it,
+    so a client answering at once may find it still Running for a moment."""
+    deadline = time.monotonic() + PAUSE_SETTLE_SECONDS
+    flow_run = await read_execution(client, execution_id)
+    while flow_run.state and flow_run.state.is_running() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        flow_run = await read_execution(client, execution_id)
+    return flow_run
 
 
 @router.post("/executions/{execution_id}/cancel", response_model=CancelResponse)
