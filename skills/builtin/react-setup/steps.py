@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from skills.commands import run_command
@@ -338,7 +339,7 @@ def setup_testing(ctx: StepContext) -> dict[str, Any]:
 
 def initialize_git(ctx: StepContext) -> dict[str, Any]:
     ctx.workspace.write_text(ctx.file(".gitignore"), render(ctx, "gitignore.j2"))
-    ctx.run(["git", "init"], creates_dirs=[".git"])
+    ctx.run(["git", "init", "--initial-branch=main"], creates_dirs=[".git"])
     ctx.run(["git", "add", "-A"])
     identity: list[str] = []
     if not has_git_identity(ctx):
@@ -353,10 +354,12 @@ def initialize_git(ctx: StepContext) -> dict[str, Any]:
 def has_git_identity(ctx: StepContext) -> bool:
     """Whether git has a ``user.name`` and ``user.email`` (in any config the new repository reads).
 
-    A read-only query, run in the dry run too, so both show the same ``git commit``.
+    A read-only query, run in the dry run too, so both show the same ``git commit``. It runs
+    in ``/`` (outside any repository, and present even before the workspace exists), where git
+    reads the same system and global configuration the new repository will.
     """
     for key in ("user.name", "user.email"):
-        result = run_command(["git", "config", "--get", key], cwd=ctx.workspace.root, timeout=10, check=False)
+        result = run_command(["git", "config", "--get", key], cwd=Path("/"), timeout=10, check=False)
         if result.returncode != 0 or not result.output.strip():
             return False
     return True
