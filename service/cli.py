@@ -52,14 +52,16 @@ def up(
     workspace: Annotated[Path | None, typer.Option(help="Workspace root for this run (overrides the SkillWorkspace block).")] = None,
 ) -> None:
     """Start a Prefect server (unless PREFECT_API_URL names one), serve every skill, and the API; Ctrl-C stops all."""
-    from service.launcher import LaunchRefused, SkillworksStack
+    from service.launcher import LaunchFailed, LaunchRefused, SkillworksStack
 
     try:
-        stack = SkillworksStack(host=host, port=port, prefect_port=prefect_port, workspace=workspace, console=console)
+        SkillworksStack(host=host, port=port, prefect_port=prefect_port, workspace=workspace, console=console).run()
     except LaunchRefused as refused:
         _print_user_error(refused)
         raise typer.Exit(EXIT_INVALID) from None
-    raise typer.Exit(stack.run())
+    except LaunchFailed as failed:
+        _print_user_error(failed)
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 @app.command()

@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -36,8 +37,8 @@ class LaunchRefused(UserMessageError):
     """``skillworks up`` will not start with these options."""
 
 
-class ChildFailed(UserMessageError):
-    """A child process exited (or never became ready) while the stack was up."""
+class LaunchFailed(UserMessageError):
+    """The stack could not start, or one of its processes died."""
 
 
 @dataclass
@@ -52,7 +53,7 @@ class ChildProcess:
     def check_alive(self) -> None:
         if self.process.poll() is not None:
             lines = "\n".join(self.tail) or "(no output)"
-            raise ChildFailed(f"{self.name} exited with code {self.process.returncode}. Its last lines:\n{lines}")
+            raise LaunchFailed(f"{self.name} exited with code {self.process.returncode}. Its last lines:\n{lines}")
 
     def stop(self) -> None:
         """Ask the child to stop, kill it after a while, then clear up anything it left in its group."""
@@ -93,8 +94,8 @@ class SkillworksStack:
         self.prefect_api_url = environment_variable("PREFECT_API_URL")
         self.prefect_ui_url = environment_variable("PREFECT_UI_URL")
 
-    def run(self) -> int:
-        """Start everything, then wait for Ctrl-C / SIGTERM (exit 0) or a dead child (exit 1)."""
+    def run(self) -> None:
+        """Start everything, then wait for Ctrl-C / SIGTERM; raises ``LaunchFailed`` if a child dies."""
         # Ctrl-C even when started with SIGINT ignored (a background job); children then reset it too.
         previous = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, _interrupt)
         try:
@@ -106,18 +107,27 @@ class SkillworksStack:
                 time.sleep(0.5)
         except KeyboardInterrupt:
             self.console.print("\nStopping skillworks…")
-            return 0
-        except ChildFailed as failed:
-            self.console.print(f"[bold red]Error:[/] {escape(failed.message)}")
-            return 1
         finally:
+            # A second Ctrl-C must not interrupt the stopping itself.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             self._stop_all()
             signal.signal(signal.SIGINT, previous[0])
             signal.signal(signal.SIGTERM, previous[1])
 
     def _start(self) -> None:
+        if not _can_bind(self.host, self.port):
+            raise LaunchFailed(
+                f"Port {self.port} on {self.host} is already in use (another `skillworks up`?).",
+                ["Stop what uses it, or choose another port with --port."],
+            )
         if self.prefect_api_url is None:
             self._start_prefect_server()
+        elif not _answers(f"{self.prefect_api_url}/health"):
+            raise LaunchFailed(
+                f"The Prefect server PREFECT_API_URL names ({self.prefect_api_url}) does not answer.",
+                ["Start it, or unset PREFECT_API_URL to let `skillworks up` start one."],
+            )
         assert self.prefect_api_url is not None
         self.prefect_ui_url = self.prefect_ui_url or self.prefect_api_url.removesuffix("/api")
         self._register_blocks()
@@ -182,7 +192,7 @@ class SkillworksStack:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise ChildFailed(f"serve did not register the skills' deployments within {STARTUP_SECONDS:g} s")
+        raise LaunchFailed(f"serve did not register the skills' deployments within {STARTUP_SECONDS:g} s")
 
     def _spawn(
         self, name: str, argv: list[str], overrides: dict[str, str], stop_signal: int = signal.SIGTERM
@@ -216,7 +226,7 @@ class SkillworksStack:
             if _answers(url, headers):
                 return
             time.sleep(0.3)
-        raise ChildFailed(f"{child.name} did not answer {url} within {STARTUP_SECONDS:g} s")
+        raise LaunchFailed(f"{child.name} did not answer {url} within {STARTUP_SECONDS:g} s")
 
     def _announce(self) -> None:
         base = f"http://{_url_host(self.host)}:{self.port}"
@@ -253,6 +263,17 @@ def _url_host(host: str) -> str:
     if host in ("0.0.0.0", "::"):
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
+
+
+def _can_bind(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _answers(url: str, headers: dict[str, str] | None = None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -94,6 +95,18 @@ def test_up_refuses_a_non_loopback_host_without_a_token() -> None:
     assert result.returncode == 2
     assert "Refusing to bind the API to 0.0.0.0" in result.stderr
     assert "SKILLWORKS_API_TOKEN" in result.stderr
+
+
+def test_up_refuses_a_port_already_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = skillworks("up", "--port", str(port), timeout=60)
+
+    assert result.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
 
 
 def test_run_executes_a_skill_through_the_api(facade: str, workspace: Path) -> None:
