@@ -57,10 +57,19 @@ def step_functions(skill: SkillDefinition) -> dict[str, StepFunction]:
 
 @lru_cache(maxsize=None)
 def _steps_module(folder: str) -> ModuleType | None:
+    """Import ``steps.py`` as ``skillworks_skill_<id>.steps``.
+
+    The skill folder becomes a package (its name need not be a Python identifier), so
+    ``steps.py`` can split its work into sibling modules: ``from .stack import detect_stack``.
+    """
     path = Path(folder) / "steps.py"
     if not path.is_file():
         return None
-    module_name = f"skillworks_steps_{Path(folder).name.replace('-', '_')}"
+    package_name = f"skillworks_skill_{Path(folder).name.replace('-', '_')}"
+    package = ModuleType(package_name)
+    package.__path__ = [folder]
+    sys.modules[package_name] = package
+    module_name = f"{package_name}.steps"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise SkillDefinitionError(f"{path}: cannot be imported")
