@@ -25,6 +25,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 
 from blocks.settings import Settings, load_settings
 from flows.events import ExecutionReporter
+from flows.rollback import rollback_token
 from skills.catalog import StepFunction, step_functions
 from skills.context import StepContext
 from skills.definition import Level, Persona, SkillDefinition, StepSpec
@@ -57,10 +58,6 @@ class StepFailed(Exception):
 
 class ExecutionDeclined(Exception):
     """The person answering a pause chose not to proceed."""
-
-
-def rollback_token(execution_id: UUID | str) -> str:
-    return f"rollback-{execution_id}"
 
 
 def flow_attribute_name(skill_id: str) -> str:

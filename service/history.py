@@ -10,12 +10,14 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
 
+from blocks.settings import Settings
 from flows.deployments import TAG, skill_tags
-from flows.skill_flow import rollback_token
+from flows.rollback import rollback_token
 from service.errors import ApiError
 from service.schemas import ExecutionRecord
 from skills.catalog import SkillCatalog
 from skills.errors import UnknownSkillError
+from skills.journal import ExecutionJournal
 
 STATUSES: dict[str, StateType] = {state.value.lower(): state for state in StateType}
 
@@ -28,13 +30,15 @@ def prefect_run_url(ui_url: str | None, execution_id: UUID | str) -> str | None:
     return f"{ui_url.rstrip('/')}/runs/flow-run/{execution_id}" if ui_url else None
 
 
-def execution_record(flow_run: FlowRun, catalog: SkillCatalog, ui_url: str | None) -> ExecutionRecord:
+def execution_record(flow_run: FlowRun, catalog: SkillCatalog, settings: Settings) -> ExecutionRecord:
+    """One execution on the wire: Prefect's flow run, plus whether its journal was undone."""
     skill_id = skill_id_of(flow_run)
     try:
         skill_name = catalog.get(skill_id).name if skill_id else None
     except UnknownSkillError:
         skill_name = None
     state = flow_run.state
+    undone = ExecutionJournal(settings.workspace_root, str(flow_run.id)).undone()
     timestamp = flow_run.start_time or flow_run.expected_start_time or flow_run.created
     return ExecutionRecord(
         id=str(flow_run.id),
@@ -43,13 +47,14 @@ def execution_record(flow_run: FlowRun, catalog: SkillCatalog, ui_url: str | Non
         parameters=dict(flow_run.parameters.get("parameters") or {}),
         level=flow_run.parameters.get("level"),
         persona=flow_run.parameters.get("persona"),
-        status=state.type.value.lower() if state else "unknown",
+        status="rolled_back" if undone else state.type.value.lower() if state else "unknown",
         state_name=state.name if state else "Unknown",
         message=state.message if state else None,
         timestamp=timestamp.isoformat() if timestamp else None,
         duration=f"{flow_run.total_run_time.total_seconds():.1f}s",
         rollback_token=rollback_token(flow_run.id),
-        prefect_url=prefect_run_url(ui_url, flow_run.id),
+        rolled_back_at=undone.undone_at.isoformat() if undone and undone.undone_at else None,
+        prefect_url=prefect_run_url(settings.prefect_ui_url, flow_run.id),
     )
 
 
@@ -77,7 +82,7 @@ def history_filter(skill_id: str | None, status: str | None) -> FlowRunFilter:
 
 
 async def list_executions(
-    client: PrefectClient, catalog: SkillCatalog, ui_url: str | None,
+    client: PrefectClient, catalog: SkillCatalog, settings: Settings,
     skill_id: str | None, status: str | None, limit: int, offset: int,
 ) -> tuple[list[ExecutionRecord], int]:
     flow_run_filter = history_filter(skill_id, status)
@@ -85,4 +90,4 @@ async def list_executions(
         flow_run_filter=flow_run_filter, sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=limit, offset=offset
     )
     count = await client.count_flow_runs(flow_run_filter=flow_run_filter)
-    return [execution_record(run, catalog, ui_url) for run in flow_runs], count
+    return [execution_record(run, catalog, settings) for run in flow_runs], count

@@ -130,6 +130,7 @@ class ExecutionRecord(WireModel):
     timestamp: str | None
     duration: str
     rollback_token: str
+    rolled_back_at: str | None = None
     prefect_url: str | None
 
 
@@ -146,3 +147,18 @@ class ConfirmResponse(WireModel):
 class CancelResponse(WireModel):
     execution_id: str
     state: str
+
+
+class RollbackRequest(WireModel):
+    rollback_token: str = Field(min_length=1, max_length=100)
+    force: bool = False
+
+
+class RollbackResponse(WireModel):
+    execution_id: str
+    rollback_run_id: str
+    already_rolled_back: bool
+    deleted: list[str]
+    restored: list[str]
+    conflicts: list[str]
+    rolled_back_at: str | None

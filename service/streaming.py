@@ -35,7 +35,7 @@ from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventAnyResourceFilter, EventFilter, EventNameFilter, EventOccurredFilter
 
 from flows.events import EVENT_PREFIX, TERMINAL_TYPES, flow_run_resource_id, sse_data_from_event
-from flows.skill_flow import rollback_token
+from flows.rollback import rollback_token
 
 FLOW_RUN_STATE_PREFIX = "prefect.flow-run."
 SERVER_TERMINAL_STATES = {"Completed", "Failed", "Crashed", "Cancelled", "TimedOut"}

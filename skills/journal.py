@@ -35,10 +35,17 @@ class JournalEntry(BaseModel):
 
 
 class UndoReport(BaseModel):
+    """What an undo did; ``conflicts`` are files edited since the execution, kept as they are."""
+
     deleted: list[str] = Field(default_factory=list)
     restored: list[str] = Field(default_factory=list)
     conflicts: list[str] = Field(default_factory=list)
     already_undone: bool = False
+    undone_at: datetime | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.conflicts
 
 
 def sha256_of(data: bytes) -> str:
@@ -53,7 +60,7 @@ class ExecutionJournal:
         self.execution_id = execution_id
         self.directory = workspace_root / JOURNAL_DIRNAME / "journal" / execution_id
         self.entries_file = self.directory / "journal.jsonl"
-        self.undone_marker = self.directory / "undone.json"
+        self.undo_report_file = self.directory / "undo.json"  # the last undo's report
         self._count: int | None = None
 
     def record(self, entry: JournalEntry, old_bytes: bytes | None = None) -> None:
@@ -77,17 +84,44 @@ class ExecutionJournal:
     def created_files(self) -> list[str]:
         return [e.path for e in self.entries() if e.kind in ("create_file", "create_path")]
 
+    def exists(self) -> bool:
+        return self.entries_file.exists()
+
+    def last_undo(self) -> UndoReport | None:
+        if not self.undo_report_file.exists():
+            return None
+        return UndoReport.model_validate_json(self.undo_report_file.read_text())
+
+    def undone(self) -> UndoReport | None:
+        """The report of the undo that completed, if one did."""
+        report = self.last_undo()
+        return report if report is not None and report.complete else None
+
     def undo(self, force: bool = False) -> UndoReport:
-        """Undo every change in reverse order; keep files edited since, unless ``force``."""
-        if self.undone_marker.exists():
-            return UndoReport.model_validate_json(self.undone_marker.read_text()).model_copy(
-                update={"already_undone": True}
-            )
+        """Undo every change in reverse order; keep files edited since, unless ``force``.
+
+        Idempotent: once complete, another undo changes nothing and says so. An undo that
+        kept conflicts can be repeated (with ``force``) to finish the job.
+        """
+        previous = self.undone()
+        if previous is not None:
+            return previous.model_copy(update={"already_undone": True})
         report = UndoReport()
         for entry in reversed(self.entries()):
-            self._undo_entry(entry, force, report)
-        write_atomically(self.undone_marker, report.model_dump_json().encode())
+            if not self._is_undone(entry):
+                self._undo_entry(entry, force, report)
+        report.undone_at = datetime.now(timezone.utc)
+        write_atomically(self.undo_report_file, report.model_dump_json().encode())
         return report
+
+    def _is_undone(self, entry: JournalEntry) -> bool:
+        """Whether the workspace already shows this entry undone (by an earlier, partial undo)."""
+        target = self.workspace_root / entry.path
+        if entry.kind in ("create_file", "create_path", "create_dir"):
+            return not target.exists() and not target.is_symlink()
+        if entry.backup is None or not target.is_file():
+            return False
+        return target.read_bytes() == (self.directory / entry.backup).read_bytes()
 
     def _undo_entry(self, entry: JournalEntry, force: bool, report: UndoReport) -> None:
         target = self.workspace_root / entry.path

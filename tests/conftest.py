@@ -95,12 +95,12 @@ def prefect_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def served_skills(prefect_server: str) -> Iterator[None]:
-    """Every skill deployment, served by one process (as ``skillworks up`` does)."""
+    """Every skill deployment and rollback, served by one process (as ``skillworks up`` does)."""
     process = start_process("serve", [sys.executable, "-c", "from flows.deployments import serve_skills; serve_skills(4)"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         response = httpx.post(f"{prefect_server}/deployments/filter", json={"limit": 50})
-        if response.status_code == 200 and len(response.json()) >= 5:
+        if response.status_code == 200 and len(response.json()) >= 6:  # five skills and rollback
             break
         if process.poll() is not None:
             raise RuntimeError((SESSION_DIR / "serve.log").read_text()[-3000:])

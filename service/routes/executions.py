@@ -62,7 +62,7 @@ async def execute_skill(
 async def get_execution(
     execution_id: UUID, client: PrefectClientDep, catalog: CatalogDep, settings: SettingsDep
 ) -> ExecutionRecord:
-    return execution_record(await read_execution(client, execution_id), catalog, settings.prefect_ui_url)
+    return execution_record(await read_execution(client, execution_id), catalog, settings)
 
 
 @router.get(
@@ -129,7 +129,7 @@ async def execution_history(
     """Every execution, newest first, read from Prefect's flow runs."""
     if skill_id is not None:
         catalog.get(skill_id)
-    executions, count = await list_executions(client, catalog, settings.prefect_ui_url, skill_id, status, limit, offset)
+    executions, count = await list_executions(client, catalog, settings, skill_id, status, limit, offset)
     return ExecutionHistory(executions=executions, count=count)
 
 
