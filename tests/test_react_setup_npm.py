@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_react_setup_plan import dry_run, execute_steps, files_on_disk
+from skill_runner import dry_run, execute_steps, files_on_disk
 
 from skills.catalog import load_builtin_catalog
 

@@ -1,8 +1,8 @@
 """React Project Setup: the dry run lists exactly what the real run creates.
 
 Each test dry-runs the skill (``plan_skill``), then executes the same step functions for real
-in a journaled workspace with ``execute_steps`` below — a plain-Python stand-in for the
-Prefect flow in ``flows/``, so these tests need no server. ``installDependencies`` is off
+in a journaled workspace with ``skill_runner.execute_steps`` — a plain-Python stand-in for
+the Prefect flow in ``flows/``, so these tests need no server. ``installDependencies`` is off
 here (no network); ``test_react_setup_npm.py`` installs, builds, lints and tests for real.
 """
 
@@ -10,85 +10,22 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from skill_runner import dry_run, execute_steps, files_on_disk
 
 from skills.catalog import load_builtin_catalog, step_functions
 from skills.context import StepContext
-from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, SkillDefinition
+from skills.definition import SkillDefinition
 from skills.errors import StepError
-from skills.journal import JOURNAL_DIRNAME, ExecutionJournal
-from skills.planning import ExecutionPlan, plan_skill, preflight, step_skip_reason
+from skills.journal import JOURNAL_DIRNAME
+from skills.planning import plan_skill, preflight
 from skills.workspace import Workspace
 
 STYLINGS = ("Tailwind CSS", "Styled Components", "CSS Modules")
-
-
-@dataclass
-class Execution:
-    context: StepContext
-    journal: ExecutionJournal
-
-    @property
-    def files(self) -> set[str]:
-        return {c.path for c in self.context.workspace.changes if not c.is_dir}
-
-    @property
-    def directories(self) -> set[str]:
-        return {c.path for c in self.context.workspace.changes if c.is_dir}
-
-    @property
-    def commands(self) -> list[str]:
-        return [" ".join(command.argv) for command in self.context.commands]
-
-    @property
-    def persona_changes(self) -> list[str]:
-        return [change.change for change in self.context.persona_changes]
-
-
-def execute_steps(
-    skill: SkillDefinition, parameters: dict[str, Any], persona: str, workspace_root: Path, execution_id: str = "exec-test"
-) -> Execution:
-    """Run every active step for real, in order, journaled; any failure propagates."""
-    checked = preflight(skill, parameters, "expert", persona, workspace_root)
-    assert checked.ok, checked.errors
-    journal = ExecutionJournal(workspace_root, execution_id)
-    context = StepContext(
-        skill=skill,
-        params=checked.values,
-        level="expert",
-        persona=persona,  # type: ignore[arg-type]
-        workspace=Workspace(workspace_root, journal),
-        environment=checked.environment,
-    )
-    functions = step_functions(skill)
-    for step in skill.steps:
-        if step_skip_reason(step, context.params):
-            continue
-        context.begin_step(step.id)
-        context.step_timeout = step.timeout or DEFAULT_STEP_TIMEOUT_SECONDS
-        context.outputs[step.id] = functions[step.id](context)
-    return Execution(context, journal)
-
-
-def dry_run(skill: SkillDefinition, parameters: dict[str, Any], persona: str, workspace_root: Path) -> ExecutionPlan:
-    checked, plan = plan_skill(skill, parameters, "expert", persona, workspace_root)
-    assert plan is not None, checked.errors
-    return plan
-
-
-def files_on_disk(folder: Path) -> set[str]:
-    """Files under ``folder``, relative to its parent, leaving out what git and npm keep."""
-    found = set()
-    for directory, subdirectories, names in os.walk(folder):
-        subdirectories[:] = [d for d in subdirectories if d not in (".git", "node_modules")]
-        found.update(str(Path(directory, name).relative_to(folder.parent)) for name in names)
-    return found
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:

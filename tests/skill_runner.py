@@ -1,0 +1,91 @@
+"""Run a skill's steps in plain Python, as the Prefect flow in ``flows/`` would, without a server.
+
+``dry_run`` is the planner's preview; ``execute_steps`` runs every active step for real in a
+journaled workspace. Skill tests compare the two and inspect what the execution left behind.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skills.catalog import step_functions
+from skills.context import StepContext
+from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, SkillDefinition
+from skills.journal import ExecutionJournal
+from skills.planning import ExecutionPlan, plan_skill, preflight, step_skip_reason
+from skills.workspace import Workspace
+
+
+@dataclass
+class Execution:
+    context: StepContext
+    journal: ExecutionJournal
+
+    @property
+    def files(self) -> set[str]:
+        return {c.path for c in self.context.workspace.changes if not c.is_dir}
+
+    @property
+    def directories(self) -> set[str]:
+        return {c.path for c in self.context.workspace.changes if c.is_dir}
+
+    @property
+    def commands(self) -> list[str]:
+        return [" ".join(command.argv) for command in self.context.commands]
+
+    @property
+    def persona_changes(self) -> list[str]:
+        return [change.change for change in self.context.persona_changes]
+
+
+def execute_steps(
+    skill: SkillDefinition,
+    parameters: dict[str, Any],
+    persona: str,
+    workspace_root: Path,
+    execution_id: str = "exec-test",
+    logs: list[str] | None = None,
+) -> Execution:
+    """Run every active step for real, in order, journaled; any failure propagates.
+
+    Log lines the steps write go to ``logs`` when given.
+    """
+    checked = preflight(skill, parameters, "expert", persona, workspace_root)
+    assert checked.ok, checked.errors
+    journal = ExecutionJournal(workspace_root, execution_id)
+    context = StepContext(
+        skill=skill,
+        params=checked.values,
+        level="expert",
+        persona=persona,  # type: ignore[arg-type]
+        workspace=Workspace(workspace_root, journal),
+        environment=checked.environment,
+    )
+    if logs is not None:
+        context.on_log = lambda step_id, level, message: logs.append(message)
+    functions = step_functions(skill)
+    for step in skill.steps:
+        if step_skip_reason(step, context.params):
+            continue
+        context.begin_step(step.id)
+        context.step_timeout = step.timeout or DEFAULT_STEP_TIMEOUT_SECONDS
+        context.outputs[step.id] = functions[step.id](context)
+    return Execution(context, journal)
+
+
+def dry_run(skill: SkillDefinition, parameters: dict[str, Any], persona: str, workspace_root: Path) -> ExecutionPlan:
+    checked, plan = plan_skill(skill, parameters, "expert", persona, workspace_root)
+    assert plan is not None, checked.errors
+    return plan
+
+
+def files_on_disk(folder: Path) -> set[str]:
+    """Files under ``folder``, relative to its parent, leaving out what git and npm keep."""
+    found = set()
+    for directory, subdirectories, names in os.walk(folder):
+        subdirectories[:] = [d for d in subdirectories if d not in (".git", "node_modules")]
+        found.update(str(Path(directory, name).relative_to(folder.parent)) for name in names)
+    return found
