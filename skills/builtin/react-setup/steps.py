@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skills.commands import run_command
 from skills.context import StepContext
 from skills.errors import StepError
+from skills.git import identity_arguments
 
 TAILWIND = "Tailwind CSS"
 STYLED_COMPONENTS = "Styled Components"
@@ -60,9 +60,6 @@ VERSIONS = {
 
 # Vite 8's own range: the generated project says so in "engines".
 NODE_ENGINES = "^20.19.0 || >=22.12.0"
-
-# Used for the first commit only when git has no user.name/user.email of its own.
-FALLBACK_GIT_IDENTITY = ("skillworks", "skillworks@localhost")
 
 
 @dataclass(frozen=True)
@@ -341,28 +338,12 @@ def initialize_git(ctx: StepContext) -> dict[str, Any]:
     ctx.workspace.write_text(ctx.file(".gitignore"), render(ctx, "gitignore.j2"))
     ctx.run(["git", "init", "--initial-branch=main"], creates_dirs=[".git"])
     ctx.run(["git", "add", "-A"])
-    identity: list[str] = []
-    if not has_git_identity(ctx):
-        name, email = FALLBACK_GIT_IDENTITY
-        ctx.log(f"git has no user.name/user.email; committing as {name} <{email}>", "warning")
-        identity = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+    # Asked in / (outside any repository, present even before the project exists), where git
+    # reads the same system and global configuration the new repository will.
+    identity = identity_arguments(Path("/"), lambda message: ctx.log(message, "warning"))
     message = f"Initial commit: {ctx.params['projectName']} from skillworks react-setup"
     ctx.run(["git", *identity, "commit", "--quiet", "-m", message])
     return {"commit_message": message}
-
-
-def has_git_identity(ctx: StepContext) -> bool:
-    """Whether git has a ``user.name`` and ``user.email`` (in any config the new repository reads).
-
-    A read-only query, run in the dry run too, so both show the same ``git commit``. It runs
-    in ``/`` (outside any repository, and present even before the workspace exists), where git
-    reads the same system and global configuration the new repository will.
-    """
-    for key in ("user.name", "user.email"):
-        result = run_command(["git", "config", "--get", key], cwd=Path("/"), timeout=10, check=False)
-        if result.returncode != 0 or not result.output.strip():
-            return False
-    return True
 
 
 def _json(value: Any) -> str:
