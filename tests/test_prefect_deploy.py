@@ -58,15 +58,31 @@ def prefect(env: dict[str, str], *arguments: str) -> None:
     assert process.wait(timeout=180) == 0, f"prefect {' '.join(arguments)} failed:\n{log.read_text()[-3000:]}"
 
 
-def test_deploy_all_creates_a_worker_deployment_per_skill(deployed: dict[str, dict[str, Any]]) -> None:
-    assert sorted(deployed) == SKILLS
-    for skill_id, deployment in deployed.items():
+def test_deploy_all_creates_a_worker_deployment_per_skill_and_rollback(deployed: dict[str, dict[str, Any]]) -> None:
+    assert sorted(deployed) == sorted([*SKILLS, "rollback"])
+    for skill_id in SKILLS:
+        deployment = deployed[skill_id]
         assert set(deployment["tags"]) == {"skillworks", f"skill:{skill_id}"}
         assert deployment["work_pool_name"] == "skillworks"
         assert deployment["entrypoint"] == f"flows.skill_flows.{skill_id.replace('-', '_')}"
         assert deployment["pull_steps"] == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}
         ]
+
+
+def test_rollback_is_triggered_by_crashed_or_cancelled_skillworks_runs(
+    worker_server: dict[str, str], deployed: dict[str, dict[str, Any]]
+) -> None:
+    rollback = deployed["rollback"]
+    automations = httpx.post(f"{worker_server['PREFECT_API_URL']}/automations/filter", json={}).json()
+    [trigger] = [a["trigger"] for a in automations if a["name"] == "Roll back crashed or cancelled skillworks runs"]
+    [action] = [a for a in automations if a["name"] == "Roll back crashed or cancelled skillworks runs"][0]["actions"]
+
+    assert rollback["entrypoint"] == "flows.rollback.rollback" and rollback["work_pool_name"] == "skillworks"
+    assert set(trigger["expect"]) == {"prefect.flow-run.Crashed", "prefect.flow-run.Cancelled"}
+    assert trigger["match_related"] == {"prefect.resource.id": "prefect.tag.skillworks"}
+    assert action["deployment_id"] == rollback["id"]
+    assert action["parameters"]["rollback_token"] == "rollback-{{ event.resource.id | replace('prefect.flow-run.', '') }}"
 
 
 def test_the_example_schedule_is_created_inactive(deployed: dict[str, dict[str, Any]]) -> None:
