@@ -28,6 +28,7 @@ class Settings(BaseModel):
     api_token: str | None = None
     prefect_api_url: str | None = None
     prefect_ui_url: str | None = None
+    advisory_db: Path | None = None
 
 
 def environment_variable(name: str) -> str | None:
@@ -39,6 +40,12 @@ def environment_variable(name: str) -> str | None:
 def environment_with(overrides: dict[str, str]) -> dict[str, str]:
     """This process's environment plus ``overrides``: what a child process (``skillworks up``) gets."""
     return {**os.environ, **overrides}
+
+
+def advisory_database_path() -> Path:
+    """The local OSV database: ``SKILLWORKS_ADVISORY_DB``, else ``~/.skillworks/advisories``
+    (where ``skillworks advisories update`` downloads it)."""
+    return Path(environment_variable("SKILLWORKS_ADVISORY_DB") or "~/.skillworks/advisories").expanduser()
 
 
 async def load_settings(refresh: bool = False) -> Settings:
@@ -56,6 +63,7 @@ async def load_settings(refresh: bool = False) -> Settings:
         api_token=environment_variable("SKILLWORKS_API_TOKEN"),
         prefect_api_url=environment_variable("PREFECT_API_URL"),
         prefect_ui_url=environment_variable("PREFECT_UI_URL"),
+        advisory_db=advisory_database_path(),
     )
     _cached = (time.monotonic(), settings)
     return settings

@@ -55,6 +55,10 @@ class StepContext:
     commands: list[PlannedCommand] = field(default_factory=list)
     persona_changes: list[PersonaChange] = field(default_factory=list)
     step_id: str | None = None
+    # Machine settings a step may need, by name, filled by flows/ from blocks.settings (skills
+    # cannot import blocks, which imports Prefect): {"advisory_db": Path | None}. Only named
+    # values are passed, never the whole Settings (it holds the API token).
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pretend(self) -> bool:

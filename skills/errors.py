@@ -83,3 +83,7 @@ class CommandFailedError(UserMessageError):
 
 class StepError(UserMessageError):
     """A step found a problem it can explain (a missing tool, a bad project state)."""
+
+
+class AdvisoryDatabaseError(UserMessageError):
+    """The local advisory database could not be downloaded or read (``skillworks advisories update``)."""

@@ -159,7 +159,13 @@ def plan_skill(
     functions = step_functions(skill)
     planned: list[PlannedStep] = []
     for index, step in enumerate(skill.steps, start=1):
-        planned.append(_plan_step(index, step, context, functions.get(step.id)))
+        try:
+            planned.append(_plan_step(index, step, context, functions.get(step.id)))
+        except UserMessageError as exc:
+            # A step that refuses in the dry run (a project folder that is not there) would
+            # refuse the real run too: report it like any pre-flight error.
+            checked.errors.append(FieldIssue(step.id, exc.message, " ".join(exc.suggestions)))
+            return checked, None
     missing = [step.name for step in planned if step.status == "not-implemented"]
     if missing:
         checked.warnings.append(f"not implemented yet, so executing this skill fails at: {', '.join(missing)}")

@@ -48,10 +48,12 @@ def execute_steps(
     workspace_root: Path,
     execution_id: str = "exec-test",
     logs: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Execution:
     """Run every active step for real, in order, journaled; any failure propagates.
 
-    Log lines the steps write go to ``logs`` when given.
+    Log lines the steps write go to ``logs`` when given; ``settings`` is what flows/ passes
+    from the machine's settings (``{"advisory_db": ...}``).
     """
     checked = preflight(skill, parameters, "expert", persona, workspace_root)
     assert checked.ok, checked.errors
@@ -63,6 +65,7 @@ def execute_steps(
         persona=persona,  # type: ignore[arg-type]
         workspace=Workspace(workspace_root, journal),
         environment=checked.environment,
+        settings=settings or {},
     )
     if logs is not None:
         context.on_log = lambda step_id, level, message: logs.append(message)
