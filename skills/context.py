@@ -18,6 +18,7 @@ import jinja2
 from skills.commands import CommandResult, run_command
 from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, Level, Persona, SkillDefinition
 from skills.environment import EnvironmentReport
+from skills.journal import JournalEntry
 from skills.workspace import Workspace
 
 LogSink = Callable[[str, str, str], None]  # (step_id, level, message)
@@ -86,6 +87,15 @@ class StepContext:
     def persona_change(self, change: str) -> None:
         """Declare something generated differently because of the persona (listed by the dry run)."""
         self.persona_changes.append(PersonaChange(self.step_id, self.persona, change))
+
+    def journal_built_image(self, image_id: str) -> None:
+        """Record an image this step built from the target folder, so rollback removes it.
+
+        Recorded after the build (its id exists only then); a dry run builds nothing.
+        """
+        if self.workspace.journal is not None and not self.pretend:
+            entry = JournalEntry(kind="docker_image", path=self.target, resource=image_id, step_id=self.step_id)
+            self.workspace.journal.record(entry)
 
     def run(
         self,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 JOURNAL_DIRNAME = ".skillworks"
 
-ChangeKind = Literal["create_dir", "create_file", "create_path", "modify_file", "delete_file"]
+ChangeKind = Literal["create_dir", "create_file", "create_path", "modify_file", "delete_file", "docker_image"]
 
 
 class JournalEntry(BaseModel):
@@ -30,6 +30,7 @@ class JournalEntry(BaseModel):
     sha256: str | None = None  # of the new bytes, to spot later edits
     backup: str | None = None  # file under backups/ holding the old bytes
     mode: int | None = None  # old mode, restored with the old bytes
+    resource: str | None = None  # what a change outside the workspace made: a docker_image's id
     step_id: str | None = None
     at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -124,6 +125,9 @@ class ExecutionJournal:
         return target.read_bytes() == (self.directory / entry.backup).read_bytes()
 
     def _undo_entry(self, entry: JournalEntry, force: bool, report: UndoReport) -> None:
+        if entry.kind == "docker_image":
+            _undo_docker_image(entry, report)
+            return
         target = self.workspace_root / entry.path
         if entry.kind in ("create_file", "modify_file") and not force and _changed_since(target, entry.sha256):
             report.conflicts.append(entry.path)
@@ -149,6 +153,20 @@ class ExecutionJournal:
             self._count = len(self.entries())
         self._count += 1
         return self._count - 1
+
+
+def _undo_docker_image(entry: JournalEntry, report: UndoReport) -> None:
+    # Imported here: only undoing an image build needs the Docker SDK and an engine.
+    from skills.docker_engine import DockerEngineError, remove_image
+
+    label = f"docker image {entry.resource}"
+    try:
+        removed = remove_image(entry.resource or "")
+    except DockerEngineError:
+        report.conflicts.append(label)  # kept for now: a later undo tries again
+        return
+    if removed:
+        report.deleted.append(label)
 
 
 def _changed_since(path: Path, expected_sha256: str | None) -> bool:
