@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 # Re-installs only when pyproject.toml changes (or .venv is new).
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools up test
+.PHONY: install tools container-engine up test
 
-install: tools $(STAMP)
+install: tools container-engine $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,21 @@ tools:
 		else sudo apt-get update -qq && sudo apt-get install -y -qq git; fi; }
 	@command -v node >/dev/null && command -v npm >/dev/null || \
 		echo "warning: node and npm not found; install Node.js 20.19 or newer (https://nodejs.org) for react-setup"
+
+# docker-config's tests need a Docker Engine API: Podman serves one (the test session starts
+# `podman system service` when DOCKER_HOST does not answer), runc runs its containers, and
+# the static busybox is what the tests build images from (no registry is reachable).
+PODMAN_CONF := /etc/containers/containers.conf
+container-engine:
+	@command -v podman >/dev/null && command -v runc >/dev/null && dpkg -s busybox-static >/dev/null 2>&1 || { \
+		echo "installing podman, runc, busybox-static"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc busybox-static; }
+	@# No systemd and no ulimit changes in a container like this one: cgroupfs, default limits.
+	@test -f $(PODMAN_CONF) || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO mkdir -p $(dir $(PODMAN_CONF)) && \
+		printf '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\n' | $$SUDO tee $(PODMAN_CONF) >/dev/null; }
 
 up: install
 	$(BIN)/skillworks up
