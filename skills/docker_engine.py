@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import docker
+from docker.constants import MINIMUM_DOCKER_API_VERSION
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
+from requests import RequestException
 
 from skills.errors import StepError
 
@@ -56,9 +58,8 @@ def engine_url() -> str:
 def connect(timeout: float = 60) -> docker.DockerClient:
     """A client for the engine at ``DOCKER_HOST``, checked with a ping."""
     try:
-        client = docker.from_env(timeout=int(timeout))
-        client.ping()
-    except DockerException as exc:
+        client = docker.from_env(version=_api_version(timeout), timeout=int(timeout))
+    except (DockerException, RequestException) as exc:
         raise DockerEngineError(
             f"No Docker Engine answers at {engine_url()}: {_reason(exc)}",
             [
@@ -69,6 +70,17 @@ def connect(timeout: float = 60) -> docker.DockerClient:
             ],
         ) from exc
     return client
+
+
+def _api_version(timeout: float) -> str:
+    """The engine's API version, from ``/_ping`` as the docker CLI negotiates it.
+
+    The SDK's own negotiation asks ``/version``, which Podman answers in about two seconds.
+    """
+    with docker.from_env(version=MINIMUM_DOCKER_API_VERSION, timeout=int(timeout)).api as api:
+        response = api.get(f"{api.base_url}/_ping")
+        response.raise_for_status()
+    return response.headers.get("Api-Version") or MINIMUM_DOCKER_API_VERSION
 
 
 def describe_engine(client: docker.DockerClient) -> EngineInfo:
@@ -151,7 +163,7 @@ def _wait_until_working(container: Container, deadline: float, on_line: LineSink
             return "running"
         # Engines that schedule HEALTHCHECK through systemd timers (Podman without systemd)
         # never run it on their own; running the same command ourselves is the same check.
-        if probe is not None and container.exec_run(probe).exit_code == 0:
+        if probe is not None and _probe_answers(container, probe):
             on_line(f"Healthcheck answered: {' '.join(probe)}")
             return "answered"
         if time.monotonic() >= deadline:
@@ -160,6 +172,13 @@ def _wait_until_working(container: Container, deadline: float, on_line: LineSink
                 _health_suggestions(),
             )
         time.sleep(_POLL_SECONDS)
+
+
+def _probe_answers(container: Container, probe: list[str]) -> bool:
+    try:
+        return container.exec_run(probe).exit_code == 0
+    except APIError:
+        return False  # stopped since the last look: the next one reports how it exited
 
 
 def _probe_argv(test: list[str]) -> list[str] | None:
@@ -173,8 +192,7 @@ def _probe_argv(test: list[str]) -> list[str] | None:
 
 def _stop_and_remove(container: Container, on_line: LineSink) -> None:
     try:
-        container.stop(timeout=5)
-        container.remove(force=True)
+        container.remove(force=True)  # the check is over: a graceful stop would only add its timeout
     except NotFound:
         return
     on_line(f"Stopped and removed container {container.short_id}")

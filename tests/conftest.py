@@ -127,3 +127,49 @@ def facade(served_skills: None) -> Iterator[str]:
 def workspace() -> Path:
     """The workspace root the served skills write into (shared: use unique project names)."""
     return WORKSPACE
+
+
+def _engine_answers(url: str) -> bool:
+    import docker  # only the docker-config tests need the SDK
+
+    try:
+        client = docker.DockerClient(base_url=url, timeout=5)
+    except docker.errors.DockerException:
+        return False
+    try:
+        return bool(client.ping())
+    except docker.errors.DockerException:
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> Iterator[str]:
+    """A Docker Engine API: ``DOCKER_HOST`` if it answers, else Podman's, started for the session.
+
+    ``make install`` installs Podman (Debian's package serves the Docker Engine API). The
+    URL is exported as ``DOCKER_HOST``, which the skill's ``docker.from_env()`` reads.
+    """
+    current = os.environ.get("DOCKER_HOST")
+    if current and _engine_answers(current):
+        yield current
+        return
+    podman = shutil.which("podman")
+    if podman is None:
+        pytest.fail("No Docker Engine answers at DOCKER_HOST and podman is not installed: run `make install`.")
+    url = f"unix://{SESSION_DIR / 'podman.sock'}"
+    process = start_process("podman", [podman, "--runtime", "runc", "system", "service", "--time=0", url])
+    deadline = time.monotonic() + 30
+    while not _engine_answers(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            pytest.fail(f"podman system service did not answer:\n{(SESSION_DIR / 'podman.log').read_text()[-3000:]}")
+        time.sleep(0.3)
+    os.environ["DOCKER_HOST"] = url
+    yield url
+    if current is None:
+        del os.environ["DOCKER_HOST"]
+    else:
+        os.environ["DOCKER_HOST"] = current
+    stop_process(process)
