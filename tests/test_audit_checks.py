@@ -164,3 +164,31 @@ def test_trufflehog_findings_are_added_masked_and_deduplicated(tmp_path: Path, m
 
     assert [(f.rule, f.path, f.line) for f in known] == [("AWS Access Key", "app.py", 1)]
     assert [(f.rule, f.path, f.line, f.details["masked"]) for f in extra] == [("truffleHog Slack", "notes.txt", 2, "xox********")]
+
+
+def test_advisories_update_command_reports_the_failure_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(advisories, "OSV_ARCHIVE_URL", "http://127.0.0.1:9/{ecosystem}/all.zip")
+
+    assert advisories.advisories_update_main(tmp_path) == 1
+    assert "error: Could not download the npm advisories" in capsys.readouterr().err
+
+
+def test_osv_api_answers_are_used_when_it_is_reachable() -> None:
+    # api.osv.dev is not reachable from this machine: a MockTransport answers as it does
+    # (querybatch gives ids, /vulns/<id> the record), so the client code is exercised.
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/querybatch":
+            queries = json.loads(request.content)["queries"]
+            return httpx.Response(200, json={"results": [
+                {"vulns": [{"id": "GHSA-35jh-r3h4-6jhm"}]} if q["package"]["name"] == "lodash" else {} for q in queries
+            ]})
+        return httpx.Response(200, json=NPM_RECORDS[0])
+
+    api = advisories.OsvApi(httpx.Client(transport=httpx.MockTransport(serve)))
+    lodash, react = PackageVersion("npm", "lodash", "4.17.20"), PackageVersion("npm", "react", "19.0.0")
+
+    assert {package: [r["id"] for r in records] for package, records in api.records_for([lodash, react]).items()} == {
+        lodash: ["GHSA-35jh-r3h4-6jhm"]
+    }
