@@ -89,7 +89,7 @@ def plan_pipeline(
     if toolchain and toolchain.build:
         jobs.append(Job("build", "Build", toolchain.build))
     if stack.dockerfile:
-        jobs.append(Job("image", "Docker image", ("docker build --pull -t app:ci .",), toolchain=False, docker_build=True))
+        jobs.append(Job("docker-image", "Docker image", ("docker build --pull -t app:ci .",), toolchain=False, docker_build=True))
     security = persona == "security"
     if security and toolchain:
         jobs.append(Job("audit", "Dependency audit", toolchain.audit))
