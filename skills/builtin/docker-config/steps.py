@@ -93,7 +93,6 @@ APP_TYPES = {
 class Database:
     service: str
     image: str
-    port: int
     data_path: str
     environment: dict[str, str]
     healthcheck: list[str]
@@ -103,20 +102,20 @@ class Database:
 def database_of(name: str, password: str) -> Database:
     if name == "MongoDB":
         return Database(
-            "mongo", IMAGES["mongo"], 27017, "/data/db",
+            "mongo", IMAGES["mongo"], "/data/db",
             {"MONGO_INITDB_ROOT_USERNAME": "app", "MONGO_INITDB_ROOT_PASSWORD": password},
             ["CMD", "mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"],
             f"mongodb://app:{password}@mongo:27017/app?authSource=admin",
         )
     if name == "MySQL":
         return Database(
-            "mysql", IMAGES["mysql"], 3306, "/var/lib/mysql",
+            "mysql", IMAGES["mysql"], "/var/lib/mysql",
             {"MYSQL_DATABASE": "app", "MYSQL_USER": "app", "MYSQL_PASSWORD": password, "MYSQL_RANDOM_ROOT_PASSWORD": "yes"},
             ["CMD-SHELL", "mysqladmin ping -h 127.0.0.1 -u app --password=\"$$MYSQL_PASSWORD\" --silent"],
             f"mysql://app:{password}@mysql:3306/app",
         )
     return Database(
-        "postgres", IMAGES["postgres"], 5432, "/var/lib/postgresql/data",
+        "postgres", IMAGES["postgres"], "/var/lib/postgresql/data",
         {"POSTGRES_DB": "app", "POSTGRES_USER": "app", "POSTGRES_PASSWORD": password},
         ["CMD-SHELL", "pg_isready -U app -d app"],
         f"postgresql://app:{password}@postgres:5432/app",
