@@ -97,6 +97,15 @@ class StepContext:
             entry = JournalEntry(kind="docker_image", path=self.target, resource=image_id, step_id=self.step_id)
             self.workspace.journal.record(entry)
 
+    def journal_git_commit(self, commit: str) -> None:
+        """Record a commit this step made in the target folder's repository, so rollback takes it back.
+
+        Recorded after the commit (its sha exists only then); a dry run commits nothing.
+        """
+        if self.workspace.journal is not None and not self.pretend:
+            entry = JournalEntry(kind="git_commit", path=self.target, resource=commit, step_id=self.step_id)
+            self.workspace.journal.record(entry)
+
     def run(
         self,
         argv: Sequence[str],

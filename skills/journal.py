@@ -17,9 +17,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from skills.errors import CommandFailedError
+from skills.git import undo_commit
+
 JOURNAL_DIRNAME = ".skillworks"
 
-ChangeKind = Literal["create_dir", "create_file", "create_path", "modify_file", "delete_file", "docker_image"]
+ChangeKind = Literal["create_dir", "create_file", "create_path", "modify_file", "delete_file", "docker_image", "git_commit"]
 
 
 class JournalEntry(BaseModel):
@@ -30,7 +33,7 @@ class JournalEntry(BaseModel):
     sha256: str | None = None  # of the new bytes, to spot later edits
     backup: str | None = None  # file under backups/ holding the old bytes
     mode: int | None = None  # old mode, restored with the old bytes
-    resource: str | None = None  # what a change outside the workspace made: a docker_image's id
+    resource: str | None = None  # what a change outside the workspace made: a docker_image's id, a git_commit's sha
     step_id: str | None = None
     at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -128,6 +131,9 @@ class ExecutionJournal:
         if entry.kind == "docker_image":
             _undo_docker_image(entry, report)
             return
+        if entry.kind == "git_commit":
+            _undo_git_commit(self.workspace_root / entry.path, entry.resource or "", report)
+            return
         target = self.workspace_root / entry.path
         if entry.kind in ("create_file", "modify_file") and not force and _changed_since(target, entry.sha256):
             report.conflicts.append(entry.path)
@@ -167,6 +173,19 @@ def _undo_docker_image(entry: JournalEntry, report: UndoReport) -> None:
         return
     if removed:
         report.deleted.append(label)
+
+
+def _undo_git_commit(repository: Path, commit: str, report: UndoReport) -> None:
+    label = f"git commit {commit[:12]} in {repository.name}"
+    if not (repository / ".git").exists():
+        return  # the repository itself was created by the execution and is gone already
+    try:
+        outcome = undo_commit(repository, commit)
+    except CommandFailedError:
+        report.conflicts.append(label)  # the revert conflicts with later work: left to the user
+        return
+    if outcome != "already undone":
+        report.restored.append(label)
 
 
 def _changed_since(path: Path, expected_sha256: str | None) -> bool:

@@ -221,7 +221,7 @@ def test_undo_takes_back_files_and_commit_but_keeps_the_users_staged_work(skill:
 def test_undo_reverts_the_commit_once_the_user_committed_on_top(skill: SkillDefinition, tmp_path: Path) -> None:
     project = make_project(tmp_path, NODE_PROJECT)
     before = snapshot(project)
-    execution = execute_steps(skill, parameters("Jenkins", runTests=False), "full-stack", tmp_path)
+    execution = execute_steps(skill, parameters("GitLab CI", runTests=False), "full-stack", tmp_path)
     skill_commit = git(project, "rev-parse", "HEAD").strip()
     (project / "later.txt").write_text("work after the skill\n")
     git(project, "add", "later.txt")
@@ -233,6 +233,6 @@ def test_undo_reverts_the_commit_once_the_user_committed_on_top(skill: SkillDefi
     assert report.restored == [f"git commit {skill_commit[:12]} in app"]
     assert snapshot(project) == {**before, "later.txt": b"work after the skill\n"}
     assert git(project, "log", "--format=%s", "-3").splitlines() == [
-        'Revert "ci: add Jenkins pipeline (skillworks cicd-pipeline)"', "later", "ci: add Jenkins pipeline (skillworks cicd-pipeline)",
+        'Revert "ci: add GitLab CI pipeline (skillworks cicd-pipeline)"', "later", "ci: add GitLab CI pipeline (skillworks cicd-pipeline)",
     ]
     assert git(project, "status", "--porcelain") == ""
