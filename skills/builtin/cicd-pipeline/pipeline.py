@@ -117,6 +117,6 @@ def persona_changes(pipeline: Pipeline) -> list[str]:
             changes.append("actions pinned to commit SHAs, and least-privilege `permissions:` per job")
     if pipeline.devops:
         changes.append("superseded runs are cancelled (concurrency group) and every job has a timeout")
-        if pipeline.deploy:
+        if pipeline.deploy and pipeline.platform != JENKINS:  # Jenkins has no deployment environments
             changes.append("the staging deploy runs in a `staging` deployment environment, one at a time")
     return changes
