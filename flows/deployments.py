@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from prefect import serve
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 
+from blocks.settings import load_settings
+from flows.names import skill_tags
+from flows.recovery import crash_orphaned_executions
 from flows.rollback import ROLLBACK_FLOW_NAME, crashed_run_trigger, rollback
 from flows.skill_flows import SKILL_FLOWS
-
-TAG = "skillworks"
-
-
-def deployment_name(skill_id: str) -> str:
-    """The ``flow/deployment`` name ``run_deployment`` takes for a skill."""
-    return f"{skill_id}/{skill_id}"
-
-
-def skill_tags(skill_id: str) -> list[str]:
-    return [TAG, f"skill:{skill_id}"]
-
-
-def rollback_deployment_name() -> str:
-    return f"{ROLLBACK_FLOW_NAME}/{ROLLBACK_FLOW_NAME}"
 
 
 def all_deployments() -> list[RunnerDeployment]:
@@ -44,5 +34,14 @@ def all_deployments() -> list[RunnerDeployment]:
 
 
 def serve_skills(limit: int) -> None:
-    """Serve every skill deployment and rollback from this process until interrupted."""
+    """Serve every skill deployment and rollback from this process until interrupted.
+
+    First, executions orphaned by an earlier serving process that died are marked crashed,
+    so the rollback trigger undoes them.
+    """
+    asyncio.run(_crash_orphans())
     serve(*all_deployments(), limit=limit, print_starting_message=False)
+
+
+async def _crash_orphans() -> None:
+    await crash_orphaned_executions((await load_settings()).workspace_root)

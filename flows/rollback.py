@@ -3,7 +3,7 @@
 The token is ``rollback-<execution id>``. The flow is idempotent (a second run says the
 execution was already rolled back) and keeps files edited since the execution as
 conflicts unless ``force``. A deployment trigger runs it for every skillworks run that
-Prefect marks ``Crashed`` (its process died without a chance to clean up).
+Prefect marks ``Crashed`` or ``Cancelled`` (its process was killed, with no chance to clean up).
 """
 
 from __future__ import annotations
@@ -32,14 +32,6 @@ class InvalidRollbackToken(UserMessageError):
         )
 
 
-class NothingToRollBack(UserMessageError):
-    def __init__(self, execution_id: UUID) -> None:
-        super().__init__(
-            f"Execution {execution_id} changed no files in this workspace (no journal found).",
-            ["Check the token, and that skillworks uses the same workspace as when the execution ran."],
-        )
-
-
 def rollback_token(execution_id: UUID | str) -> str:
     return f"rollback-{execution_id}"
 
@@ -57,19 +49,18 @@ async def rollback(rollback_token: str, force: bool = False) -> dict[str, Any]:
     """Undo the execution named by ``rollback_token``; returns what was deleted, restored and kept."""
     execution_id = execution_id_of(rollback_token)
     settings = await load_settings()
-    journal = ExecutionJournal(settings.workspace_root, str(execution_id))
-    if not journal.exists():
-        raise NothingToRollBack(execution_id)
-    report = journal.undo(force=force)
+    # An execution that stopped before its first change has no journal: nothing to undo.
+    report = ExecutionJournal(settings.workspace_root, str(execution_id)).undo(force=force)
     await acreate_markdown_artifact(markdown=_markdown(execution_id, report), key="rollback-report")
     return report.model_dump(mode="json")
 
 
 def crashed_run_trigger() -> DeploymentEventTrigger:
-    """Run the rollback deployment, forced, for any skillworks flow run that crashes."""
+    """Run the rollback deployment, forced, for any skillworks flow run that crashes or is
+    cancelled: its process was killed, with no chance to undo its own changes."""
     return DeploymentEventTrigger(
-        name="Roll back crashed skillworks runs",
-        expect={"prefect.flow-run.Crashed"},
+        name="Roll back crashed or cancelled skillworks runs",
+        expect={"prefect.flow-run.Crashed", "prefect.flow-run.Cancelled"},
         match_related={"prefect.resource.id": "prefect.tag.skillworks"},
         parameters={
             "rollback_token": "rollback-{{ event.resource.id | replace('prefect.flow-run.', '') }}",

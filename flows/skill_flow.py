@@ -9,13 +9,14 @@ one is a warning. Progress is reported through ``flows.events``.
 
 # No ``from __future__ import annotations`` here: Prefect reads the flow's parameter
 # annotations at run time, and the per-skill parameter model is a local variable.
+import os
+import socket
 import time
 from typing import Any
-from uuid import UUID
 
 import anyio
 from prefect import flow, task
-from prefect.artifacts import acreate_table_artifact
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NONE
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.flow_runs import pause_flow_run
@@ -29,10 +30,12 @@ from flows.rollback import rollback_token
 from skills.catalog import StepFunction, step_functions
 from skills.context import StepContext
 from skills.definition import Level, Persona, SkillDefinition, StepSpec
+from skills.diagnosis import diagnose
 from skills.errors import UserMessageError
-from skills.journal import ExecutionJournal
+from skills.journal import ExecutionJournal, ExecutionOwner
 from skills.parameters import parameter_model
 from skills.planning import Preflight, preflight, step_skip_reason
+from skills.target_lock import TargetBusyError, target_lock
 from skills.workspace import Workspace
 
 CONFIRMATION_TIMEOUT_SECONDS = 3600
@@ -49,11 +52,12 @@ class StepConfirmation(RunInput):
 class StepFailed(Exception):
     """A critical step failed; the run stops here and is undone."""
 
-    def __init__(self, step: StepSpec, error: str, suggestions: list[str]) -> None:
+    def __init__(self, step: StepSpec, error: str, suggestions: list[str], diagnosis: dict[str, Any] | None) -> None:
         super().__init__(error)
         self.step = step
         self.error = error
         self.suggestions = suggestions
+        self.diagnosis = diagnosis
 
 
 class ExecutionDeclined(Exception):
@@ -112,7 +116,16 @@ class SkillExecution:
             error = f"{self.skill.name} is not implemented yet: no code for {', '.join(missing)}"
             self._report_error(error, ["Dry-run it to see its plan; execute it once its steps are implemented."], False)
             return Failed(message=error)
+        try:
+            with target_lock(settings.workspace_root, checked.target or ".", str(self.execution_id)):
+                return await self._execute(checked, settings)
+        except TargetBusyError as busy:
+            self._report_error(busy.message, busy.suggestions, False)
+            return Failed(message=busy.message)
+
+    async def _execute(self, checked: Preflight, settings: Settings) -> State[Any]:
         journal = ExecutionJournal(settings.workspace_root, str(self.execution_id))
+        journal.claim(ExecutionOwner(hostname=socket.gethostname(), pid=os.getpid()))
         context = StepContext(
             skill=self.skill,
             params=checked.values,
@@ -121,16 +134,20 @@ class SkillExecution:
             workspace=Workspace(settings.workspace_root, journal),
             environment=checked.environment,
             on_log=self.reporter.log,
+            settings={"advisory_db": settings.advisory_db},
         )
         try:
             await self._run_steps(context, checked, settings)
         except StepFailed as failure:
             undone = journal.undo(force=True)
-            self._report_error(f"{failure.step.title(context.params)} failed: {failure.error}", failure.suggestions, True, undone.deleted + undone.restored)
+            error = f"{failure.step.title(context.params)} failed: {failure.error}"
+            self._report_error(error, failure.suggestions, True, undone.deleted + undone.restored, failure.diagnosis)
             return Failed(message=failure.error)
         except ExecutionDeclined:
             undone = journal.undo(force=True)
-            self.reporter.report("cancelled", executionId=str(self.execution_id), rolledBack=True, undone=undone.deleted + undone.restored)
+            self.reporter.report(
+                "cancelled", executionId=str(self.execution_id), rolledBack=True, undone=undone.deleted + undone.restored
+            )
             return Cancelled(message="Declined at a confirmation; everything the run changed was undone.")
         return await self._complete(context, checked)
 
@@ -170,15 +187,16 @@ class SkillExecution:
         if state.is_completed():
             self.reporter.report("step_completed", **base, progress=_percent(index, total), **outcome)
             return
-        error = str(outcome) if isinstance(outcome, BaseException) else (state.message or state.name)
+        failure = outcome if isinstance(outcome, BaseException) else RuntimeError(state.message or state.name)
         if state.name == "TimedOut":
             # A timeout cancels the attempt from outside, so _attempt could not report it.
-            error = f"timed out after {timeout:g} s"
+            failure = TimeoutError(f"timed out after {timeout:g} s")
             self.reporter.report(
-                "step_failed", **base, error=error, critical=step.critical, suggestions=[], attempt=retries + 1
+                "step_failed", **base, error=str(failure), critical=step.critical, attempt=retries + 1,
+                **_explain(failure),
             )
         if step.critical:
-            raise StepFailed(step, error, _suggestions(outcome))
+            raise StepFailed(step, str(failure), **_explain(failure))
 
     async def _attempt(self, step: StepSpec, function: StepFunction, context: StepContext, index: int) -> dict[str, int]:
         """One attempt at a step (Prefect's retries call it again): its duration and files created."""
@@ -191,7 +209,7 @@ class SkillExecution:
         except Exception as exc:
             self.reporter.report(
                 "step_failed", stepIndex=index, stepId=step.id, stepName=step.title(context.params),
-                error=str(exc), critical=step.critical, suggestions=_suggestions(exc), attempt=_current_attempt(),
+                error=str(exc), critical=step.critical, attempt=_current_attempt(), **_explain(exc),
             )
             raise
         created = context.workspace.changes[changes_before:]
@@ -213,6 +231,10 @@ class SkillExecution:
 
     async def _complete(self, context: StepContext, checked: Preflight) -> State[Any]:
         created = [c for c in context.workspace.changes if c.kind == "create" and not c.is_dir]
+        for step_id, output in context.outputs.items():
+            if isinstance(output, dict) and isinstance(output.get("markdown"), str):
+                # A step's report (the security audit's, say) shows in the Prefect UI too.
+                await acreate_markdown_artifact(key=f"{self.skill.id}-{step_id}", markdown=output["markdown"])
         await acreate_table_artifact(
             key=f"{self.skill.id}-files",
             table=[{"path": c.path, "change": c.kind, "step": c.step_id} for c in context.workspace.changes],
@@ -228,10 +250,13 @@ class SkillExecution:
         self.reporter.report("complete", **summary)
         return Completed(message=f"{len(created)} files created", data=summary)
 
-    def _report_error(self, error: str, suggestions: list[str], rolled_back: bool, undone: list[str] | None = None) -> None:
+    def _report_error(
+        self, error: str, suggestions: list[str], rolled_back: bool,
+        undone: list[str] | None = None, diagnosis: dict[str, Any] | None = None,
+    ) -> None:
         self.reporter.report(
             "error", executionId=str(self.execution_id), error=error, suggestions=suggestions,
-            rolledBack=rolled_back, undone=undone or [],
+            rolledBack=rolled_back, undone=undone or [], diagnosis=diagnosis,
         )
 
 
@@ -250,5 +275,10 @@ def _current_attempt() -> int:
     return run_context.task_run.run_count if run_context else 1
 
 
-def _suggestions(error: object) -> list[str]:
-    return list(error.suggestions) if isinstance(error, UserMessageError) else []
+def _explain(error: BaseException) -> dict[str, Any]:
+    """``suggestions`` (the error's own, then the diagnosis') and the ``diagnosis`` of a failure."""
+    own = list(error.suggestions) if isinstance(error, UserMessageError) else []
+    found = diagnose(error)
+    if found is None:
+        return {"suggestions": own, "diagnosis": None}
+    return {"suggestions": own + [s for s in found.suggestions if s not in own], "diagnosis": found.as_event()}

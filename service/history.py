@@ -11,7 +11,8 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
 
 from blocks.settings import Settings
-from flows.deployments import TAG, skill_tags
+from flows.names import TAG, skill_tags, target_tag
+from flows.recovery import UNFINISHED
 from flows.rollback import rollback_token
 from service.errors import ApiError
 from service.schemas import ExecutionRecord
@@ -91,3 +92,15 @@ async def list_executions(
     )
     count = await client.count_flow_runs(flow_run_filter=flow_run_filter)
     return [execution_record(run, catalog, settings) for run in flow_runs], count
+
+
+async def active_execution_on(client: PrefectClient, target: str) -> UUID | None:
+    """The id of an unfinished execution working in ``target``, if there is one."""
+    runs = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[TAG, target_tag(target)]),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=UNFINISHED)),
+        ),
+        limit=1,
+    )
+    return runs[0].id if runs else None

@@ -3,6 +3,7 @@ the whole process tree, and output streamed line by line to the caller."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 from skills.errors import CommandFailedError
 
 OutputSink = Callable[[str], None]
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ def run_command(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     lines: list[str] = []
     reader = threading.Thread(target=_pump, args=(process, lines, on_output), daemon=True)
@@ -60,6 +64,12 @@ def run_command(
     if returncode is None or (check and returncode != 0):
         raise CommandFailedError(arguments, returncode, output)
     return CommandResult(arguments, returncode, output)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: if the process running the step dies, even by SIGKILL, the
+    kernel kills this command too, instead of leaving it writing into a rolled-back folder."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _pump(process: subprocess.Popen[bytes], lines: list[str], on_output: OutputSink | None) -> None:

@@ -38,6 +38,13 @@ class JournalEntry(BaseModel):
     at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
 
+class ExecutionOwner(BaseModel):
+    """The process running an execution, so a restart can tell a live run from an orphan."""
+
+    hostname: str
+    pid: int
+
+
 class UndoReport(BaseModel):
     """What an undo did; ``conflicts`` are files edited since the execution, kept as they are."""
 
@@ -65,6 +72,7 @@ class ExecutionJournal:
         self.directory = workspace_root / JOURNAL_DIRNAME / "journal" / execution_id
         self.entries_file = self.directory / "journal.jsonl"
         self.undo_report_file = self.directory / "undo.json"  # the last undo's report
+        self.owner_file = self.directory / "owner.json"
         self._count: int | None = None
 
     def record(self, entry: JournalEntry, old_bytes: bytes | None = None) -> None:
@@ -90,6 +98,14 @@ class ExecutionJournal:
 
     def exists(self) -> bool:
         return self.entries_file.exists()
+
+    def claim(self, owner: ExecutionOwner) -> None:
+        write_atomically(self.owner_file, owner.model_dump_json().encode())
+
+    def owner(self) -> ExecutionOwner | None:
+        if not self.owner_file.exists():
+            return None
+        return ExecutionOwner.model_validate_json(self.owner_file.read_text())
 
     def last_undo(self) -> UndoReport | None:
         if not self.undo_report_file.exists():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -53,9 +54,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(SESSION_DIR, ignore_errors=True)
 
 
-def start_process(name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    log = (SESSION_DIR / f"{name}.log").open("wb")
-    return subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+def start_process(
+    name: str, argv: list[str], env: dict[str, str] | None = None, new_session: bool = False
+) -> subprocess.Popen[bytes]:
+    log = (SESSION_DIR / f"{name}.log").open("ab")
+    return subprocess.Popen(
+        argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        start_new_session=new_session,
+    )
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -93,24 +99,51 @@ def prefect_server() -> Iterator[str]:
     stop_process(process)
 
 
+class ServingProcess:
+    """The process serving every deployment (``python -m flows``, as ``skillworks up`` runs it).
+
+    Tests of crash recovery kill it with SIGKILL and start a new one, like a user restarting
+    ``skillworks up`` after a crash.
+    """
+
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = start_process("serve", [sys.executable, "-m", "flows", "--limit", "4"], new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            response = httpx.post(f"{self.api_url}/deployments/filter", json={"limit": 50})
+            if response.status_code == 200 and len(response.json()) >= 6:  # five skills and rollback
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError((SESSION_DIR / "serve.log").read_text()[-3000:])
+            time.sleep(0.5)
+        raise RuntimeError("the serving process registered no deployments within 60 s")
+
+    def kill(self) -> None:
+        """SIGKILL the serving process and every flow-run process it started: no clean-up at all."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            stop_process(self.process)
+
+
 @pytest.fixture(scope="session")
-def served_skills(prefect_server: str) -> Iterator[None]:
+def served_skills(prefect_server: str) -> Iterator[ServingProcess]:
     """Every skill deployment and rollback, served by one process (as ``skillworks up`` does)."""
-    process = start_process("serve", [sys.executable, "-c", "from flows.deployments import serve_skills; serve_skills(4)"])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        response = httpx.post(f"{prefect_server}/deployments/filter", json={"limit": 50})
-        if response.status_code == 200 and len(response.json()) >= 6:  # five skills and rollback
-            break
-        if process.poll() is not None:
-            raise RuntimeError((SESSION_DIR / "serve.log").read_text()[-3000:])
-        time.sleep(0.5)
-    yield
-    stop_process(process)
+    serving = ServingProcess(prefect_server)
+    serving.start()
+    yield serving
+    serving.stop()
 
 
 @pytest.fixture(scope="session")
-def facade(served_skills: None) -> Iterator[str]:
+def facade(served_skills: ServingProcess) -> Iterator[str]:
     """The REST facade (``service.app:create_app``) on a free port."""
     port = free_port()
     process = start_process(

@@ -168,12 +168,27 @@ def test_a_failing_critical_step_fails_the_run_and_rolls_back(api: httpx.Client,
     assert events[-1][1]["rolledBack"] is True
     assert not (workspace / name).exists()
     record = api.get(f"/api/executions/{events[0][1]['executionId']}").json()
-    assert record["status"] == "failed"
+    assert (record["status"], record["stateName"]) == ("rolled_back", "Failed")
 
 
-def test_a_skill_without_step_code_says_so_instead_of_pretending(api: httpx.Client, workspace: Path) -> None:
-    (workspace / "to-audit").mkdir(exist_ok=True)
-    events = execute(api, {"skillId": "security-audit", "parameters": {"projectPath": "to-audit"}, "level": "expert", "persona": "security"})
+def test_a_second_execution_on_a_busy_folder_is_refused_with_the_running_ones_id(api: httpx.Client, workspace: Path) -> None:
+    name = unique("busy")
+    with api.stream("POST", "/api/execute-skill", json=react_request(name, level="beginner")) as first:
+        events = read_events(first)
+        started = next(events)[1]
+        second = api.post("/api/execute-skill", json=react_request(name))
+        assert second.status_code == 409
+        assert second.json()["code"] == "target_busy"
+        assert second.json()["details"]["executionId"] == started["executionId"]
+        api.post(f"/api/executions/{started['executionId']}/cancel")
+        assert [data["type"] for _, data in events][-1] == "cancelled"
 
-    assert types(events) == ["started", "error"]
-    assert "not implemented yet" in events[-1][1]["error"]
+
+def test_executions_on_different_folders_run_side_by_side(api: httpx.Client, workspace: Path) -> None:
+    import concurrent.futures
+
+    names = [unique("parallel"), unique("parallel")]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        streams = list(pool.map(lambda name: execute(api, react_request(name)), names))
+    assert [events[-1][1]["type"] for events in streams] == ["complete", "complete"]
+    assert all((workspace / name / "package.json").is_file() for name in names)

@@ -18,10 +18,10 @@ from prefect.flow_runs import resume_flow_run
 from prefect.states import Cancelling
 
 from blocks.settings import Settings
-from flows.deployments import deployment_name
+from flows.names import deployment_name, target_tag
 from service.deps import CatalogDep, PrefectClientDep, SettingsDep
 from service.errors import ApiError, invalid_input
-from service.history import execution_record, list_executions, prefect_run_url, read_execution, skill_id_of
+from service.history import active_execution_on, execution_record, list_executions, prefect_run_url, read_execution, skill_id_of
 from service.schemas import (
     CancelResponse, ConfirmRequest, ConfirmResponse, ExecuteRequest, ExecutionHistory, ExecutionRecord,
 )
@@ -34,6 +34,7 @@ router = APIRouter(prefix="/api", tags=["executions"])
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 PAUSE_SETTLE_SECONDS = 5.0
+_starting = asyncio.Lock()
 
 
 @router.post(
@@ -49,12 +50,22 @@ async def execute_skill(
     checked = preflight(skill, request.parameters, request.level, request.persona, settings.workspace_root)
     if not checked.ok:
         raise invalid_input(checked.errors, checked.warnings)
-    flow_run = await run_deployment(
-        deployment_name(skill.id),
-        parameters={"parameters": checked.values, "level": request.level, "persona": request.persona},
-        timeout=0,
-        client=client,
-    )
+    target = checked.target or "."
+    # Check and start under one lock, so two requests for one folder cannot both pass the check.
+    # (Facades behind a load balancer race past it; the flow's own target lock catches that.)
+    async with _starting:
+        busy = await active_execution_on(client, target)
+        if busy is not None:
+            raise ApiError(
+                409, "target_busy", f"Execution {busy} is already working in {target!r}.", {"executionId": str(busy)}
+            )
+        flow_run = await run_deployment(
+            deployment_name(skill.id),
+            parameters={"parameters": checked.values, "level": request.level, "persona": request.persona},
+            timeout=0,
+            tags=[target_tag(target)],
+            client=client,
+        )
     return _stream(client, flow_run, catalog, settings, after=-1)
 
 

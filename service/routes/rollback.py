@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from prefect.deployments import run_deployment
 
-from flows.deployments import rollback_deployment_name
+from flows.names import rollback_deployment_name
 from flows.rollback import InvalidRollbackToken, execution_id_of
 from service.deps import PrefectClientDep, SettingsDep
 from service.errors import ApiError
