@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 # Re-installs only when pyproject.toml changes (or .venv is new).
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools container-engine up test
+.PHONY: install tools container-engine chromium up test
 
-install: tools container-engine $(STAMP)
+install: tools container-engine chromium $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ container-engine:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO mkdir -p $(dir $(PODMAN_CONF)) && \
 		printf '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\n' | $$SUDO tee $(PODMAN_CONF) >/dev/null; }
+
+# Chromium drives the dashboard's browser tests (Playwright cannot download its own build here).
+chromium:
+	@test -x /usr/bin/chromium || { \
+		echo "installing chromium"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 up: install
 	$(BIN)/skillworks up
