@@ -187,6 +187,7 @@ class SkillExecution:
         if state.is_completed():
             self.reporter.report("step_completed", **base, progress=_percent(index, total), **outcome)
             return
+        context.running.kill_all()  # a timed-out attempt may have left its commands running
         failure = outcome if isinstance(outcome, BaseException) else RuntimeError(state.message or state.name)
         if state.name == "TimedOut":
             # A timeout cancels the attempt from outside, so _attempt could not report it.

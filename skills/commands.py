@@ -19,6 +19,32 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+class RunningCommands:
+    """The commands a step has running, so a step timeout can kill their process trees.
+
+    A timeout cancels the step from outside while its thread still waits on a command;
+    killing the command's process group is what really stops the work.
+    """
+
+    def __init__(self) -> None:
+        self._processes: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def add(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.add(process)
+
+    def discard(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.discard(process)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            processes, self._processes = self._processes, set()
+        for process in processes:
+            _kill_group(process)
+
+
 @dataclass(frozen=True)
 class CommandResult:
     argv: list[str]
@@ -33,12 +59,13 @@ def run_command(
     on_output: OutputSink | None = None,
     env: Mapping[str, str] | None = None,
     check: bool = True,
+    running: RunningCommands | None = None,
 ) -> CommandResult:
     """Run ``argv`` in ``cwd``; stream merged stdout/stderr lines to ``on_output``.
 
     The command gets its own process group, so a timeout kills npm *and* the node
     processes it spawned, not just the parent. Raises ``CommandFailedError`` on a
-    non-zero exit (when ``check``) or a timeout.
+    non-zero exit (when ``check``) or a timeout. ``running`` tracks the command while it runs.
     """
     arguments = [str(part) for part in argv]
     process = subprocess.Popen(
@@ -51,6 +78,8 @@ def run_command(
         start_new_session=True,
         preexec_fn=_die_with_parent,
     )
+    if running is not None:
+        running.add(process)
     lines: list[str] = []
     reader = threading.Thread(target=_pump, args=(process, lines, on_output), daemon=True)
     reader.start()
@@ -59,6 +88,9 @@ def run_command(
     except subprocess.TimeoutExpired:
         _kill_group(process)
         returncode = None
+    finally:
+        if running is not None:
+            running.discard(process)
     reader.join(timeout=5)
     output = "".join(lines)
     if returncode is None or (check and returncode != 0):

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from skills.commands import CommandResult, run_command
+from skills.commands import CommandResult, RunningCommands, run_command
 from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, Level, Persona, SkillDefinition
 from skills.environment import EnvironmentReport
 from skills.journal import JournalEntry
@@ -60,6 +60,7 @@ class StepContext:
     # cannot import blocks, which imports Prefect): {"advisory_db": Path | None}. Only named
     # values are passed, never the whole Settings (it holds the API token).
     settings: dict[str, Any] = field(default_factory=dict)
+    running: RunningCommands = field(default_factory=RunningCommands)
 
     @property
     def pretend(self) -> bool:
@@ -134,6 +135,7 @@ class StepContext:
             timeout=timeout or self.step_timeout,
             on_output=lambda line: self.log(line, "info"),
             env=env,
+            running=self.running,
         )
 
     def render(self, template: str, **extra: Any) -> str:
