@@ -13,6 +13,7 @@ import os
 import socket
 import time
 from typing import Any
+from uuid import UUID
 
 import anyio
 from prefect import flow, task
@@ -35,6 +36,7 @@ from skills.errors import UserMessageError
 from skills.journal import ExecutionJournal, ExecutionOwner
 from skills.parameters import parameter_model
 from skills.planning import Preflight, preflight, step_skip_reason
+from skills.resume import put_back, record_completed_step, reusable_steps
 from skills.target_lock import TargetBusyError, target_lock
 from skills.workspace import Workspace
 
@@ -80,9 +82,10 @@ def build_skill_flow(skill: SkillDefinition, module: str) -> Flow[..., Any]:
         parameters: parameters_model,  # type: ignore[valid-type]
         level: Level = "intermediate",
         persona: Persona = "full-stack",
+        resume_from: UUID | None = None,
     ) -> State[Any]:
         supplied = parameters.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-        return await SkillExecution(skill, supplied, level, persona).run()
+        return await SkillExecution(skill, supplied, level, persona, resume_from).run()
 
     run_skill.__name__ = run_skill.__qualname__ = flow_attribute_name(skill.id)
     run_skill.__module__ = module
@@ -91,13 +94,18 @@ def build_skill_flow(skill: SkillDefinition, module: str) -> Flow[..., Any]:
 
 
 class SkillExecution:
-    """One real run of a skill inside a Prefect flow run."""
+    """One real run of a skill inside a Prefect flow run; ``resume_from`` names a failed run
+    whose completed steps are put back and reused instead of run again."""
 
-    def __init__(self, skill: SkillDefinition, parameters: dict[str, Any], level: Level, persona: Persona) -> None:
+    def __init__(
+        self, skill: SkillDefinition, parameters: dict[str, Any], level: Level, persona: Persona,
+        resume_from: UUID | None = None,
+    ) -> None:
         self.skill = skill
         self.parameters = parameters
         self.level = level
         self.persona = persona
+        self.resume_from = resume_from
         run_context = FlowRunContext.get()
         assert run_context is not None and run_context.flow_run is not None, "runs only inside a flow run"
         self.execution_id = run_context.flow_run.id
@@ -136,10 +144,11 @@ class SkillExecution:
             on_log=self.reporter.log,
             settings={"advisory_db": settings.advisory_db},
         )
+        reused = self._put_back_reused_steps(context, settings)
         try:
-            await self._run_steps(context, checked, settings)
+            await self._run_steps(context, checked, settings, reused)
         except StepFailed as failure:
-            undone = journal.undo(force=True)
+            undone = journal.undo(force=True, keep_for_resume=True)
             error = f"{failure.step.title(context.params)} failed: {failure.error}"
             self._report_error(error, failure.suggestions, True, undone.deleted + undone.restored, failure.diagnosis)
             return Failed(message=failure.error)
@@ -151,13 +160,25 @@ class SkillExecution:
             return Cancelled(message="Declined at a confirmation; everything the run changed was undone.")
         return await self._complete(context, checked)
 
-    async def _run_steps(self, context: StepContext, checked: Preflight, settings: Settings) -> None:
+    def _put_back_reused_steps(self, context: StepContext, settings: Settings) -> set[str]:
+        if self.resume_from is None:
+            return set()
+        failed_run = ExecutionJournal(settings.workspace_root, str(self.resume_from))
+        order = [step.id for step in self.skill.steps if step_skip_reason(step, context.params) is None]
+        reusable = reusable_steps(failed_run, order)
+        put_back(failed_run, {step.step_id for step in reusable}, context.workspace)
+        context.outputs.update({step.step_id: step.output for step in reusable})
+        return {step.step_id for step in reusable}
+
+    async def _run_steps(self, context: StepContext, checked: Preflight, settings: Settings, reused: set[str]) -> None:
         functions = step_functions(self.skill)
         total = len(self.skill.steps)
         asked_once = False
         for index, step in enumerate(self.skill.steps, start=1):
             base = {"stepIndex": index, "stepId": step.id, "stepName": step.title(context.params)}
             reason = step_skip_reason(step, context.params)
+            if step.id in reused:
+                reason = f"done by execution {self.resume_from}; its work was put back"
             if reason:
                 self.reporter.report("step_skipped", **base, reason=reason)
                 continue
@@ -185,6 +206,7 @@ class SkillExecution:
         outcome = await state.aresult(raise_on_failure=False)
         base = {"stepIndex": index, "stepId": step.id, "stepName": step.title(context.params)}
         if state.is_completed():
+            record_completed_step(context.workspace.journal, step.id, context.outputs.get(step.id))
             self.reporter.report("step_completed", **base, progress=_percent(index, total), **outcome)
             return
         context.running.kill_all()  # a timed-out attempt may have left its commands running

@@ -117,19 +117,27 @@ class ExecutionJournal:
         report = self.last_undo()
         return report if report is not None and report.complete else None
 
-    def undo(self, force: bool = False) -> UndoReport:
+    def undo(self, force: bool = False, keep_for_resume: bool = False) -> UndoReport:
         """Undo every change in reverse order; keep files edited since, unless ``force``.
 
         Idempotent: once complete, another undo changes nothing and says so. An undo that
-        kept conflicts can be repeated (with ``force``) to finish the job.
+        kept conflicts can be repeated (with ``force``) to finish the job. With
+        ``keep_for_resume`` what the run wrote is moved into the journal's ``stash/`` instead
+        of deleted, so a retry can put it back (see ``skills.resume``).
         """
         previous = self.undone()
         if previous is not None:
             return previous.model_copy(update={"already_undone": True})
         report = UndoReport()
-        for entry in reversed(self.entries()):
-            if not self._is_undone(entry):
-                self._undo_entry(entry, force, report)
+        entries = self.entries()
+        for index in reversed(range(len(entries))):
+            entry = entries[index]
+            if self._is_undone(entry):
+                continue
+            if keep_for_resume and self._set_aside(index, entry) and entry.kind != "modify_file":
+                report.deleted.append(entry.path)  # moved into the stash: gone from the workspace
+                continue
+            self._undo_entry(entry, force, report)
         report.undone_at = datetime.now(timezone.utc)
         write_atomically(self.undo_report_file, report.model_dump_json().encode())
         return report
@@ -142,6 +150,22 @@ class ExecutionJournal:
         if entry.backup is None or not target.is_file():
             return False
         return target.read_bytes() == (self.directory / entry.backup).read_bytes()
+
+    def stashed(self, index: int) -> Path:
+        """Where ``undo(keep_for_resume=True)`` moved what entry ``index`` wrote."""
+        return self.directory / "stash" / f"{index:06d}"
+
+    def _set_aside(self, index: int, entry: JournalEntry) -> bool:
+        """Keep what entry ``index`` wrote in the stash; True if there was something to keep."""
+        target = self.workspace_root / entry.path
+        if entry.kind not in ("create_file", "create_path", "modify_file") or not (target.exists() or target.is_symlink()):
+            return False
+        self.stashed(index).parent.mkdir(parents=True, exist_ok=True)
+        if entry.kind == "modify_file":
+            shutil.copy2(target, self.stashed(index))  # the backup is restored over it next
+        else:
+            os.replace(target, self.stashed(index))  # a rename: node_modules moves in no time
+        return True
 
     def _undo_entry(self, entry: JournalEntry, force: bool, report: UndoReport) -> None:
         if entry.kind == "docker_image":

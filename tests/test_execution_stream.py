@@ -36,11 +36,13 @@ def react_request(name: str, level: str = "expert", **parameters: Any) -> dict[s
     }
 
 
-def execute(api: httpx.Client, request: dict[str, Any], answers: list[bool] | None = None) -> list[Event]:
+def execute(
+    api: httpx.Client, request: dict[str, Any] | None, answers: list[bool] | None = None, path: str = "/api/execute-skill"
+) -> list[Event]:
     """Run a skill and collect its whole stream, answering pauses from ``answers`` in order."""
     pending = list(answers or [])
     events: list[Event] = []
-    with api.stream("POST", "/api/execute-skill", json=request) as response:
+    with api.stream("POST", path, json=request) as response:
         assert response.status_code == 200, response.read()
         for event in read_events(response):
             events.append(event)

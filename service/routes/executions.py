@@ -28,7 +28,7 @@ from service.schemas import (
 from service.streaming import SseEvent, execution_events, started_event
 from skills.catalog import SkillCatalog
 from skills.errors import UnknownSkillError
-from skills.planning import preflight
+from skills.planning import Preflight, preflight
 
 router = APIRouter(prefix="/api", tags=["executions"])
 
@@ -50,6 +50,36 @@ async def execute_skill(
     checked = preflight(skill, request.parameters, request.level, request.persona, settings.workspace_root)
     if not checked.ok:
         raise invalid_input(checked.errors, checked.warnings)
+    flow_run = await _start_run(client, skill.id, checked, request.level, request.persona)
+    return _stream(client, flow_run, catalog, settings, after=-1)
+
+
+@router.post(
+    "/executions/{execution_id}/retry",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The new run's events as Server-Sent Events"}},
+)
+async def retry_execution(
+    execution_id: UUID, client: PrefectClientDep, catalog: CatalogDep, settings: SettingsDep
+) -> StreamingResponse:
+    """Run a failed execution again from the step that failed, reusing the steps that completed."""
+    failed = await read_execution(client, execution_id)
+    if not (failed.state and failed.state.is_final() and not failed.state.is_completed()):
+        state = failed.state.name if failed.state else "unknown"
+        raise ApiError(409, "not_failed", f"Execution {execution_id} is {state}: only a failed run can be retried.")
+    skill = catalog.get(skill_id_of(failed) or "")
+    arguments = failed.parameters
+    checked = preflight(skill, arguments.get("parameters", {}), arguments.get("level"), arguments.get("persona"), settings.workspace_root)
+    if not checked.ok:
+        raise invalid_input(checked.errors, checked.warnings)
+    flow_run = await _start_run(client, skill.id, checked, arguments["level"], arguments["persona"], resume_from=execution_id)
+    return _stream(client, flow_run, catalog, settings, after=-1)
+
+
+async def _start_run(
+    client: PrefectClient, skill_id: str, checked: Preflight, level: str, persona: str, resume_from: UUID | None = None
+) -> FlowRun:
+    """Start a deployment run of a checked request, unless another run works in the same folder (409)."""
     target = checked.target or "."
     # Check and start under one lock, so two requests for one folder cannot both pass the check.
     # (Facades behind a load balancer race past it; the flow's own target lock catches that.)
@@ -59,14 +89,16 @@ async def execute_skill(
             raise ApiError(
                 409, "target_busy", f"Execution {busy} is already working in {target!r}.", {"executionId": str(busy)}
             )
-        flow_run = await run_deployment(
-            deployment_name(skill.id),
-            parameters={"parameters": checked.values, "level": request.level, "persona": request.persona},
+        return await run_deployment(
+            deployment_name(skill_id),
+            parameters={
+                "parameters": checked.values, "level": level, "persona": persona,
+                "resume_from": str(resume_from) if resume_from else None,
+            },
             timeout=0,
             tags=[target_tag(target)],
             client=client,
         )
-    return _stream(client, flow_run, catalog, settings, after=-1)
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionRecord)

@@ -1,0 +1,75 @@
+"""Retrying a failed execution resumes at the failed step and reuses what completed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from tests.sse import read_events
+from tests.test_execution_stream import execute, react_request, unique
+
+
+@pytest.fixture(scope="module")
+def api(facade: str) -> httpx.Client:
+    with httpx.Client(base_url=facade, timeout=httpx.Timeout(30, read=180)) as client:
+        yield client
+
+
+def fail_at_git_step(api: httpx.Client, workspace: Path, name: str) -> str:
+    """Run react-setup until git refuses to initialise (``.git`` is a plain file): a real failure."""
+    request = react_request(name, level="beginner", testing=False)
+    execution_id = ""
+    with api.stream("POST", "/api/execute-skill", json=request) as response:
+        for _, data in read_events(response):
+            execution_id = execution_id or data["executionId"]
+            if data["type"] == "awaiting_confirmation":
+                if data["stepName"] == "Initialize Git Repository":
+                    (workspace / name / ".git").write_text("not a repository")
+                api.post(f"/api/executions/{execution_id}/confirm", json={"proceed": True})
+            last = data
+    assert last["type"] == "error" and last["rolledBack"] is True, last
+    return execution_id
+
+
+def task_run_names(execution_id: str, expected: int) -> list[str]:
+    async def read() -> list[str]:
+        async with get_client() as client:
+            for _ in range(50):  # Prefect records task runs from their events, a moment later
+                runs = await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(execution_id)]))
+                )
+                if len(runs) >= expected:
+                    break
+                await asyncio.sleep(0.2)
+            return [run.name for run in runs]
+
+    return asyncio.run(read())
+
+
+def test_retry_runs_only_the_failed_step_and_ends_like_an_uninterrupted_run(api: httpx.Client, workspace: Path) -> None:
+    name = unique("resumed")
+    planned = api.post("/api/validate-skill", json=react_request(name, testing=False)).json()["dryRunPreview"]
+    failed_id = fail_at_git_step(api, workspace, name)
+    assert not (workspace / name).exists()
+
+    events = execute(api, None, answers=[True], path=f"/api/executions/{failed_id}/retry")
+
+    assert events[-1][1]["type"] == "complete", events[-1]
+    reused = [d["stepId"] for _, d in events if d["type"] == "step_skipped" and "done by execution" in d["reason"]]
+    assert reused == [s["id"] for s in planned["steps"] if s["status"] == "run"][:-1]
+    assert task_run_names(events[0][1]["executionId"], 1) == ["Initialize Git Repository"]
+    on_disk = {p.relative_to(workspace).as_posix() for p in (workspace / name).rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert on_disk == set(planned["files"])
+
+
+def test_only_a_failed_execution_can_be_retried(api: httpx.Client) -> None:
+    completed = execute(api, react_request(unique("done")))
+    response = api.post(f"/api/executions/{completed[0][1]['executionId']}/retry")
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_failed"
