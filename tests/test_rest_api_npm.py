@@ -6,7 +6,6 @@ end. npm's cache lives in ``<repo>/.cache/npm``, so only the first run downloads
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
