@@ -1,4 +1,5 @@
-"""The ``skillworks`` command: ``up`` starts everything, ``run`` and ``history`` are API clients.
+"""The ``skillworks`` command: ``up`` starts everything; ``run``, ``history``, ``retry`` and
+``rollback`` are clients of its API.
 
 Exit codes of ``run``: 0 completed, 1 failed or cancelled, 2 invalid parameters (or an
 unknown skill); nothing runs in the last case.
@@ -9,11 +10,14 @@ Examples:
     skillworks run react-setup -p projectName=shop -p testing=no --dry-run
     skillworks run react-setup -p projectName=shop --level expert --persona security
     skillworks history --skill react-setup --status failed
+    skillworks retry 0b6c...          # a failed execution, from its failed step
+    skillworks rollback rollback-0b6c... --force
     ```
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +28,7 @@ from rich.markup import escape
 from service.cli_parameters import parse_parameter_assignments
 from service.cli_render import (
     ExecutionProgress, history_table, render_complete, render_failure, render_field_errors, render_plan,
-    render_suggestions, render_warnings,
+    render_rollback, render_suggestions, render_warnings,
 )
 from service.facade_client import DEFAULT_API_URL, FacadeClient, FacadeError
 from skills.errors import InvalidParametersError, UserMessageError
@@ -111,6 +115,56 @@ def history(
     console.print(history_table(listing, wide=console.width >= 130))
 
 
+@app.command()
+def rollback(
+    token: Annotated[str, typer.Argument(help="The rollback token of an execution: rollback-<execution id>.")],
+    force: Annotated[bool, typer.Option("--force", help="Also undo files edited since the execution.")] = False,
+    api: ApiOption = DEFAULT_API_URL,
+) -> None:
+    """Undo everything an execution changed; files edited since are kept unless --force."""
+    with FacadeClient(api, _api_token()) as client:
+        try:
+            report = client.rollback(token, force)
+        except FacadeError as failure:
+            raise typer.Exit(_report_facade_error(failure)) from None
+        except UserMessageError as failure:
+            _print_user_error(failure)
+            raise typer.Exit(EXIT_FAILED) from None
+    render_rollback(console, report)
+    raise typer.Exit(EXIT_FAILED if report["conflicts"] else EXIT_OK)
+
+
+@app.command()
+def retry(
+    execution_id: Annotated[str, typer.Argument(help="Id of a failed execution.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer every confirmation with yes.")] = False,
+    api: ApiOption = DEFAULT_API_URL,
+) -> None:
+    """Run a failed execution again from the step that failed, reusing the steps that completed."""
+    with FacadeClient(api, _api_token()) as client:
+        try:
+            code = _follow(client, client.retry(execution_id), yes)
+        except FacadeError as failure:
+            code = _report_facade_error(failure)
+        except UserMessageError as failure:
+            _print_user_error(failure)
+            code = EXIT_FAILED
+    raise typer.Exit(code)
+
+
+advisories = typer.Typer(help="The local OSV advisory database the security audit reads offline.", no_args_is_help=True)
+app.add_typer(advisories, name="advisories")
+
+
+@advisories.command("update")
+def update_advisories() -> None:
+    """Download OSV's npm and PyPI advisories into the skillworks home (or SKILLWORKS_ADVISORY_DB)."""
+    from blocks.settings import advisory_database_path
+    from skills.audit.advisories import advisories_update_main
+
+    raise typer.Exit(advisories_update_main(advisory_database_path()))
+
+
 def _dry_run(client: FacadeClient, request: dict[str, Any]) -> int:
     validation = client.validate(request)
     if not validation.get("valid"):
@@ -122,10 +176,15 @@ def _dry_run(client: FacadeClient, request: dict[str, Any]) -> int:
 
 
 def _execute(client: FacadeClient, request: dict[str, Any], assume_yes: bool) -> int:
+    return _follow(client, client.execute(request), assume_yes)
+
+
+def _follow(client: FacadeClient, events: Iterator[tuple[int, dict[str, Any]]], assume_yes: bool) -> int:
+    """Show a run's events with a progress bar, answering pauses; the exit code of its end."""
     final: dict[str, Any] = {}
     with ExecutionProgress(console, lambda event: assume_yes or _ask_to_proceed(event)) as progress:
         try:
-            for _, event in client.execute(request):
+            for _, event in events:
                 answer = progress.show(event)
                 if answer is not None:
                     client.confirm(str(progress.execution_id), answer)

@@ -167,9 +167,23 @@ def render_failure(console: Console, event: dict[str, Any]) -> None:
         console.print(f"[yellow]Cancelled[/]: execution {event.get('executionId')}{undone}.")
         return
     console.print(f"[bold red]Failed[/]: {escape(str(event.get('error')))}")
+    if event.get("diagnosis"):
+        console.print(f"[bold]Likely cause:[/] {escape(event['diagnosis']['title'])}")
     if event.get("rolledBack"):
         console.print("[dim]Everything the run changed was rolled back.[/]")
     render_suggestions(console, event.get("suggestions") or [])
+
+
+def render_rollback(console: Console, report: dict[str, Any]) -> None:
+    if report.get("alreadyRolledBack"):
+        console.print(f"Execution {report['executionId']} was already rolled back ({report.get('rolledBackAt')}); nothing changed.")
+        return
+    console.print(
+        f"[bold green]Rolled back[/] execution {report['executionId']}: "
+        f"{len(report['deleted'])} removed, {len(report['restored'])} restored."
+    )
+    for path in report["conflicts"]:
+        console.print(f"  [yellow]kept[/] {escape(path)} (edited since the execution; --force undoes it too)")
 
 
 def render_suggestions(console: Console, suggestions: list[str]) -> None:

@@ -105,10 +105,20 @@ class FacadeClient:
         Raises ``FacadeError`` (422 with field errors) when nothing was started. If the
         stream breaks before the end, it re-attaches with ``Last-Event-ID``.
         """
+        return self._follow("/api/execute-skill", json=request)
+
+    def retry(self, execution_id: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Run a failed execution again from its failed step, yielding the new run's events."""
+        return self._follow(f"/api/executions/{execution_id}/retry")
+
+    def rollback(self, token: str, force: bool) -> dict[str, Any]:
+        return self._json("POST", "/api/rollback", json={"rollbackToken": token, "force": force})
+
+    def _follow(self, path: str, **kwargs: Any) -> Iterator[tuple[int, dict[str, Any]]]:
         last_id = -1
         execution_id: str | None = None
         try:
-            for last_id, event in self._events("POST", "/api/execute-skill", json=request):
+            for last_id, event in self._events("POST", path, **kwargs):
                 execution_id = execution_id or event.get("executionId")
                 yield last_id, event
                 if event.get("type") in TERMINAL_EVENT_TYPES:

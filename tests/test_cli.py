@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import re
 import subprocess
 import sys
 import uuid
@@ -149,3 +150,18 @@ def test_run_of_an_unknown_skill_exits_2(facade: str) -> None:
 
     assert result.returncode == 2
     assert "no-such-skill" in result.stderr
+
+
+def test_rollback_undoes_a_run_and_says_so_the_second_time(facade: str, workspace: Path) -> None:
+    name = f"cli-undo-{uuid.uuid4().hex[:8]}"
+    run = skillworks("run", "react-setup", "-p", f"projectName={name}", "-p", "installDependencies=false", "--level", "expert", "--api", facade)
+    token = re.search(r"rollback-[0-9a-f-]{36}", run.stdout).group(0)
+
+    first = skillworks("rollback", token, "--api", facade)
+    second = skillworks("rollback", token, "--api", facade)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Rolled back" in first.stdout
+    assert not (workspace / name).exists()
+    assert "already rolled back" in second.stdout
+    assert skillworks("rollback", "nonsense", "--api", facade).returncode == 2
