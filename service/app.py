@@ -11,7 +11,7 @@ from prefect import get_client
 
 from service.dashboard import router as dashboard_router
 from service.deps import require_token
-from service.errors import install_error_handlers
+from service.errors import error_responses, install_error_handlers
 from service.routes import executions, rollback, skills
 
 MAX_BODY_BYTES = 64 * 1024
@@ -34,7 +34,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.middleware("http")(_limit_body_size)
     for router in (skills.router, executions.router, rollback.router):
-        app.include_router(router, dependencies=[Depends(require_token)])
+        app.include_router(router, dependencies=[Depends(require_token)], responses=error_responses())
     app.include_router(dashboard_router)
     return app
 

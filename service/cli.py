@@ -27,8 +27,15 @@ from rich.markup import escape
 
 from service.cli_parameters import parse_parameter_assignments
 from service.cli_render import (
-    ExecutionProgress, history_table, render_complete, render_failure, render_field_errors, render_plan,
-    render_rollback, render_suggestions, render_warnings,
+    ExecutionProgress,
+    history_table,
+    render_complete,
+    render_failure,
+    render_field_errors,
+    render_plan,
+    render_rollback,
+    render_suggestions,
+    render_warnings,
 )
 from service.facade_client import DEFAULT_API_URL, FacadeClient, FacadeError
 from skills.errors import InvalidParametersError, UserMessageError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,7 +10,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.schemas import ErrorBody
 from skills.errors import FieldIssue, UnknownSkillError
+
+logger = logging.getLogger("skillworks.service")
+
+
+def deployment_missing(name: str) -> ApiError:
+    return ApiError(
+        503, "deployment_missing", f"Prefect has no deployment {name!r}.",
+        {"suggestions": ["Start `skillworks up`, or run `prefect deploy --all` and a worker for the `skillworks` pool."]},
+    )
 
 
 class ApiError(Exception):
@@ -21,6 +32,21 @@ class ApiError(Exception):
         self.code = code
         self.error = error
         self.details = details
+
+
+def error_responses() -> dict[int | str, dict[str, Any]]:
+    """The error answers of every API route, for the OpenAPI document."""
+    meanings = {
+        400: "Malformed request (the body is not JSON)",
+        401: "Missing or wrong bearer token",
+        404: "Unknown skill or execution",
+        409: "Conflict with a running or finished execution",
+        413: "Request body too large",
+        422: "Invalid input, with each field's problem",
+        500: "The server failed; nothing was changed",
+        503: "Prefect is not serving what the request needs",
+    }
+    return {status: {"model": ErrorBody, "description": meaning} for status, meaning in meanings.items()}
 
 
 def invalid_input(issues: list[FieldIssue], warnings: list[str] | None = None) -> ApiError:
@@ -59,6 +85,13 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         summary = "; ".join(f"{f['field']}: {f['reason']}" for f in fields)
         return JSONResponse(_body(f"Invalid request: {summary}", "invalid_request", {"errors": fields}), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error answering %s %s", request.method, request.url.path)
+        return JSONResponse(
+            _body(f"Unexpected server error ({type(exc).__name__}); see the facade's log.", "internal_error"), status_code=500
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -24,7 +24,12 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from blocks.settings import environment_variable, environment_with, load_settings, register_blocks
+from blocks.settings import (
+    environment_variable,
+    environment_with,
+    load_settings,
+    register_blocks,
+)
 from skills.catalog import load_builtin_catalog
 from skills.errors import UserMessageError
 

@@ -11,6 +11,14 @@ from skills.parameters import parameter_json_schema
 from skills.planning import ExecutionPlan, WireModel
 
 
+class ErrorBody(WireModel):
+    """Every error answer: what went wrong, a stable code, and details to act on."""
+
+    error: str
+    code: str
+    details: Any = None
+
+
 class SkillRequest(WireModel):
     skill_id: str = Field(min_length=1, max_length=100)
     parameters: dict[str, Any] = Field(default_factory=dict)

@@ -32,9 +32,19 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.objects import FlowRun
 from prefect.events import Event
 from prefect.events.clients import get_events_subscriber
-from prefect.events.filters import EventAnyResourceFilter, EventFilter, EventNameFilter, EventOccurredFilter
+from prefect.events.filters import (
+    EventAnyResourceFilter,
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+)
 
-from flows.events import EVENT_PREFIX, TERMINAL_TYPES, flow_run_resource_id, sse_data_from_event
+from flows.events import (
+    EVENT_PREFIX,
+    TERMINAL_TYPES,
+    flow_run_resource_id,
+    sse_data_from_event,
+)
 from flows.rollback import rollback_token
 
 FLOW_RUN_STATE_PREFIX = "prefect.flow-run."

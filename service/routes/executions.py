@@ -20,10 +20,22 @@ from prefect.states import Cancelling
 from blocks.settings import Settings
 from flows.names import deployment_name, target_tag
 from service.deps import CatalogDep, PrefectClientDep, SettingsDep
-from service.errors import ApiError, invalid_input
-from service.history import active_execution_on, execution_record, list_executions, prefect_run_url, read_execution, skill_id_of
+from service.errors import ApiError, deployment_missing, invalid_input
+from service.history import (
+    active_execution_on,
+    execution_record,
+    list_executions,
+    prefect_run_url,
+    read_execution,
+    skill_id_of,
+)
 from service.schemas import (
-    CancelResponse, ConfirmRequest, ConfirmResponse, ExecuteRequest, ExecutionHistory, ExecutionRecord,
+    CancelResponse,
+    ConfirmRequest,
+    ConfirmResponse,
+    ExecuteRequest,
+    ExecutionHistory,
+    ExecutionRecord,
 )
 from service.streaming import SseEvent, execution_events, started_event
 from skills.catalog import SkillCatalog
@@ -89,16 +101,19 @@ async def _start_run(
             raise ApiError(
                 409, "target_busy", f"Execution {busy} is already working in {target!r}.", {"executionId": str(busy)}
             )
-        return await run_deployment(
-            deployment_name(skill_id),
-            parameters={
-                "parameters": checked.values, "level": level, "persona": persona,
-                "resume_from": str(resume_from) if resume_from else None,
-            },
-            timeout=0,
-            tags=[target_tag(target)],
-            client=client,
-        )
+        try:
+            return await run_deployment(
+                deployment_name(skill_id),
+                parameters={
+                    "parameters": checked.values, "level": level, "persona": persona,
+                    "resume_from": str(resume_from) if resume_from else None,
+                },
+                timeout=0,
+                tags=[target_tag(target)],
+                client=client,
+            )
+        except ObjectNotFound:
+            raise deployment_missing(deployment_name(skill_id)) from None
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionRecord)
@@ -167,7 +182,7 @@ async def execution_history(
     skill_id: Annotated[str | None, Query(alias="skillId", max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=30)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ExecutionHistory:
     """Every execution, newest first, read from Prefect's flow runs."""
     if skill_id is not None:

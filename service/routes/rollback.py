@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
 
 from flows.names import rollback_deployment_name
 from flows.rollback import InvalidRollbackToken, execution_id_of
 from service.deps import PrefectClientDep, SettingsDep
-from service.errors import ApiError
+from service.errors import ApiError, deployment_missing
 from service.history import read_execution
 from service.schemas import RollbackRequest, RollbackResponse
 from skills.journal import ExecutionJournal, UndoReport
@@ -32,12 +33,15 @@ async def rollback_execution(request: RollbackRequest, client: PrefectClientDep,
     journal = ExecutionJournal(settings.workspace_root, str(execution_id))
     if not journal.exists():
         raise ApiError(404, "nothing_to_roll_back", f"Execution {execution_id} changed no files in this workspace.")
-    run = await run_deployment(
-        rollback_deployment_name(),
-        parameters={"rollback_token": request.rollback_token, "force": request.force},
-        timeout=ROLLBACK_WAIT_SECONDS,
-        client=client,
-    )
+    try:
+        run = await run_deployment(
+            rollback_deployment_name(),
+            parameters={"rollback_token": request.rollback_token, "force": request.force},
+            timeout=ROLLBACK_WAIT_SECONDS,
+            client=client,
+        )
+    except ObjectNotFound:
+        raise deployment_missing(rollback_deployment_name()) from None
     if not (run.state and run.state.is_completed()):
         message = run.state.message if run.state else "it did not start"
         raise ApiError(500, "rollback_failed", f"The rollback run {run.id} did not complete: {message}")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.deps import CatalogDep, SettingsDep
-from service.schemas import FieldError, SkillCatalogResponse, SkillMetadata, ValidateRequest, ValidationResponse
+from service.schemas import (
+    FieldError,
+    SkillCatalogResponse,
+    SkillMetadata,
+    ValidateRequest,
+    ValidationResponse,
+)
 from skills.planning import plan_skill
 
 router = APIRouter(prefix="/api", tags=["skills"])
