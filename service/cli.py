@@ -18,6 +18,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,19 +87,10 @@ def run(
     api: ApiOption = DEFAULT_API_URL,
 ) -> None:
     """Run a skill (or dry-run it) through the API and follow its progress."""
-    with FacadeClient(api, _api_token()) as client:
-        try:
-            parameters = parse_parameter_assignments(param or [], client.skill(skill))
-            request = {"skillId": skill, "parameters": parameters, "level": level, "persona": persona}
-            code = _dry_run(client, request) if dry_run else _execute(client, request, yes)
-        except InvalidParametersError as invalid:
-            render_field_errors(errors, [vars(issue) for issue in invalid.issues])
-            code = EXIT_INVALID
-        except FacadeError as failure:
-            code = _report_facade_error(failure)
-        except UserMessageError as failure:
-            _print_user_error(failure)
-            code = EXIT_FAILED
+    with FacadeClient(api, _api_token()) as client, _exit_codes_for_errors():
+        parameters = parse_parameter_assignments(param or [], client.skill(skill))
+        request = {"skillId": skill, "parameters": parameters, "level": level, "persona": persona}
+        code = _dry_run(client, request) if dry_run else _execute(client, request, yes)
     raise typer.Exit(code)
 
 
@@ -111,14 +103,8 @@ def history(
     api: ApiOption = DEFAULT_API_URL,
 ) -> None:
     """List past executions, newest first."""
-    with FacadeClient(api, _api_token()) as client:
-        try:
-            listing = client.history(skillId=skill, status=status, limit=limit, offset=offset)
-        except FacadeError as failure:
-            raise typer.Exit(_report_facade_error(failure)) from None
-        except UserMessageError as failure:
-            _print_user_error(failure)
-            raise typer.Exit(EXIT_FAILED) from None
+    with FacadeClient(api, _api_token()) as client, _exit_codes_for_errors():
+        listing = client.history(skillId=skill, status=status, limit=limit, offset=offset)
     console.print(history_table(listing, wide=console.width >= 130))
 
 
@@ -129,14 +115,8 @@ def rollback(
     api: ApiOption = DEFAULT_API_URL,
 ) -> None:
     """Undo everything an execution changed; files edited since are kept unless --force."""
-    with FacadeClient(api, _api_token()) as client:
-        try:
-            report = client.rollback(token, force)
-        except FacadeError as failure:
-            raise typer.Exit(_report_facade_error(failure)) from None
-        except UserMessageError as failure:
-            _print_user_error(failure)
-            raise typer.Exit(EXIT_FAILED) from None
+    with FacadeClient(api, _api_token()) as client, _exit_codes_for_errors():
+        report = client.rollback(token, force)
     render_rollback(console, report)
     raise typer.Exit(EXIT_FAILED if report["conflicts"] else EXIT_OK)
 
@@ -148,14 +128,8 @@ def retry(
     api: ApiOption = DEFAULT_API_URL,
 ) -> None:
     """Run a failed execution again from the step that failed, reusing the steps that completed."""
-    with FacadeClient(api, _api_token()) as client:
-        try:
-            code = _follow(client, client.retry(execution_id), yes)
-        except FacadeError as failure:
-            code = _report_facade_error(failure)
-        except UserMessageError as failure:
-            _print_user_error(failure)
-            code = EXIT_FAILED
+    with FacadeClient(api, _api_token()) as client, _exit_codes_for_errors():
+        code = _follow(client, client.retry(execution_id), yes)
     raise typer.Exit(code)
 
 
@@ -217,6 +191,21 @@ def _ask_to_proceed(event: dict[str, Any]) -> bool:
         console.print("no answer (input closed): stopping")
         return False
     return answer.strip().lower() in ("", "y", "yes")
+
+
+@contextmanager
+def _exit_codes_for_errors() -> Iterator[None]:
+    """Show an error a command hit and exit with its code: 2 for invalid input, else 1."""
+    try:
+        yield
+    except InvalidParametersError as invalid:
+        render_field_errors(errors, [vars(issue) for issue in invalid.issues])
+        raise typer.Exit(EXIT_INVALID) from None
+    except FacadeError as failure:
+        raise typer.Exit(_report_facade_error(failure)) from None
+    except UserMessageError as failure:
+        _print_user_error(failure)
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 def _report_facade_error(failure: FacadeError) -> int:

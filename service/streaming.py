@@ -174,8 +174,11 @@ async def execution_events(client: PrefectClient, flow_run: FlowRun, started: Ss
             for released in ordering.accept(event):
                 yield released
         last_reread = time.monotonic()
+        # Events published just before the subscription but not yet stored reach neither the
+        # subscription nor that first read: keep re-reading the store until they must be in it.
+        reconcile_until = last_reread + LATE_EVENT_GRACE_SECONDS
         while not ordering.finished:
-            wait = _next_wakeup(ordering, last_reread)
+            wait = _next_wakeup(ordering, last_reread, reconcile_until)
             try:
                 event = await asyncio.wait_for(subscriber.__anext__(), timeout=wait)
                 batch = ordering.accept(event)
@@ -190,13 +193,13 @@ async def execution_events(client: PrefectClient, flow_run: FlowRun, started: Ss
                 yield released
 
 
-def _next_wakeup(ordering: _Ordering, last_reread: float) -> float | None:
+def _next_wakeup(ordering: _Ordering, last_reread: float, reconcile_until: float) -> float | None:
     """When to stop waiting for a live event and look at stored ones instead (None: wait on)."""
     waits = []
     late = ordering.seconds_left_for_late_events()
     if late is not None:
         waits.append(min(late, GAP_REREAD_SECONDS))
-    if ordering.gap_since is not None:
+    if ordering.gap_since is not None or time.monotonic() < reconcile_until:
         waits.append(max(0.0, GAP_REREAD_SECONDS - (time.monotonic() - last_reread)))
     return min(waits) if waits else None
 

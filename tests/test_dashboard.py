@@ -158,11 +158,6 @@ def test_beginner_run_confirmed_once_then_stopped_ends_cancelled(page: Page, wor
     assert not (workspace / name).exists()
 
 
-@pytest.mark.xfail(reason=(
-    "facade: re-attaching to a paused run streams only `started`: service/streaming.py reads the stored "
-    "events once, before Prefect has persisted the pause's event, and does not read them again while "
-    "nothing is buffered, so awaiting_confirmation never comes"
-))
 def test_history_re_attaches_to_a_paused_execution_after_a_reload(page: Page, workspace: Path) -> None:
     name = unique("dashboard-reattach")
     configure_react(page, name, "Beginner")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query
@@ -39,6 +39,7 @@ from service.schemas import (
 )
 from service.streaming import SseEvent, execution_events, started_event
 from skills.catalog import SkillCatalog
+from skills.definition import SkillDefinition
 from skills.errors import UnknownSkillError
 from skills.planning import Preflight, preflight
 
@@ -59,9 +60,7 @@ async def execute_skill(
 ) -> StreamingResponse:
     """Validate, start the skill's deployment run, and stream its events (422 and nothing started if invalid)."""
     skill = catalog.get(request.skill_id)
-    checked = preflight(skill, request.parameters, request.level, request.persona, settings.workspace_root)
-    if not checked.ok:
-        raise invalid_input(checked.errors, checked.warnings)
+    checked = _checked(skill, request.parameters, request.level, request.persona, settings)
     flow_run = await _start_run(client, skill.id, checked, request.level, request.persona)
     return _stream(client, flow_run, catalog, settings, after=-1)
 
@@ -81,11 +80,17 @@ async def retry_execution(
         raise ApiError(409, "not_failed", f"Execution {execution_id} is {state}: only a failed run can be retried.")
     skill = catalog.get(skill_id_of(failed) or "")
     arguments = failed.parameters
-    checked = preflight(skill, arguments.get("parameters", {}), arguments.get("level"), arguments.get("persona"), settings.workspace_root)
-    if not checked.ok:
-        raise invalid_input(checked.errors, checked.warnings)
+    checked = _checked(skill, arguments.get("parameters", {}), arguments.get("level"), arguments.get("persona"), settings)
     flow_run = await _start_run(client, skill.id, checked, arguments["level"], arguments["persona"], resume_from=execution_id)
     return _stream(client, flow_run, catalog, settings, after=-1)
+
+
+def _checked(skill: SkillDefinition, parameters: Any, level: Any, persona: Any, settings: Settings) -> Preflight:
+    """The pre-flight of a run about to start; 422 with every problem if it fails."""
+    checked = preflight(skill, parameters, level, persona, settings.workspace_root)
+    if not checked.ok:
+        raise invalid_input(checked.errors, checked.warnings)
+    return checked
 
 
 async def _start_run(
