@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass, field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
+
+from skills.caching import cached_for
 
 _VERSION_ARGS: dict[str, list[str]] = {
     "node": ["--version"],
@@ -26,7 +27,6 @@ _VERSION_ARGS: dict[str, list[str]] = {
 }
 _VERSION_PATTERN = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
 _PROBE_TTL_SECONDS = 60.0
-_probes: dict[str, tuple[float, str | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,9 @@ class EnvironmentReport:
     warnings: list[str] = field(default_factory=list)
 
 
+@cached_for(_PROBE_TTL_SECONDS)
 def installed_version(tool: str) -> str | None:
     """The tool's version as ``1.2.3``, ``""`` if it runs but says no version, None if absent."""
-    cached = _probes.get(tool)
-    if cached and time.monotonic() - cached[0] < _PROBE_TTL_SECONDS:
-        return cached[1]
     executable = shutil.which(tool)
     version: str | None = None
     if executable:
@@ -62,7 +60,6 @@ def installed_version(tool: str) -> str | None:
             version = match.group(1) if match else ""
         except (OSError, subprocess.TimeoutExpired):
             version = ""
-    _probes[tool] = (time.monotonic(), version)
     return version
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from skills.caching import cached_for
 from skills.commands import run_command
 from skills.errors import CommandFailedError
 
@@ -22,8 +23,9 @@ def git_output(repository: Path, *argv: str) -> str | None:
     return result.output.strip() if result.returncode == 0 else None
 
 
+@cached_for(60.0)
 def has_git_identity(cwd: Path) -> bool:
-    """Whether git, run in ``cwd``, has a ``user.name`` and a ``user.email``."""
+    """Whether git, run in ``cwd``, has a ``user.name`` and a ``user.email`` (asked once a minute)."""
     return all(git_output(cwd, "config", "--get", key) for key in ("user.name", "user.email"))
 
 

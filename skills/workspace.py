@@ -41,10 +41,18 @@ class Workspace:
         self.current_step: str | None = None
         self._pretend_files: dict[str, bytes | None] = {}  # None marks a pretend-deleted file
         self._pretend_dirs: set[str] = set()
+        self._confined: dict[str, str] = {}
 
     def relative(self, path: str | PurePosixPath) -> str:
         """Normalise ``path`` to a workspace-relative POSIX path, refusing any escape."""
         text = str(path)
+        if text not in self._confined:
+            # Resolving symlinks costs a system call per path component; steps ask about the
+            # same paths again and again (exists, write, parents), so each is checked once.
+            self._confined[text] = self._confine(text)
+        return self._confined[text]
+
+    def _confine(self, text: str) -> str:
         if "\x00" in text:
             raise PathOutsideWorkspaceError(text, "it contains a NUL byte")
         pure = PurePosixPath(text)

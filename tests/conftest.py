@@ -15,7 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -142,18 +144,36 @@ def served_skills(prefect_server: str) -> Iterator[ServingProcess]:
     serving.stop()
 
 
-@pytest.fixture(scope="session")
-def facade(served_skills: ServingProcess) -> Iterator[str]:
-    """The REST facade (``service.app:create_app``) on a free port."""
+@contextmanager
+def running_facade(name: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A REST facade (``service.app:create_app``) on a free port; yields its base URL."""
     port = free_port()
     process = start_process(
-        "facade",
+        name,
         [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_until_ok(f"{base}/api/skill-metadata", process, "facade")
-    yield base
-    stop_process(process)
+    try:
+        wait_until_ok(f"{base}/openapi.json", process, name)
+        yield base
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def facade(served_skills: ServingProcess) -> Iterator[str]:
+    """The REST facade, open to every caller (as on 127.0.0.1 without a token)."""
+    with running_facade("facade") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def guarded_facade(served_skills: ServingProcess) -> Iterator[tuple[str, str]]:
+    """A second facade started with ``SKILLWORKS_API_TOKEN``: yields its URL and the token."""
+    token = uuid.uuid4().hex
+    with running_facade("guarded-facade", env={"SKILLWORKS_API_TOKEN": token}) as base:
+        yield base, token
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,11 @@ import pytest
 from audit_fixtures import AWS_ACCESS_KEY, NPM_RECORDS, write
 
 from skills.audit import advisories
-from skills.audit.advisories import LocalOsvDatabase, PackageVersion, update_advisory_database
+from skills.audit.advisories import (
+    LocalOsvDatabase,
+    PackageVersion,
+    update_advisory_database,
+)
 from skills.audit.manifests import scan_manifests
 from skills.audit.osv import affects, severity_of
 from skills.audit.secrets import scan_secrets, scan_with_trufflehog

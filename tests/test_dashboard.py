@@ -7,7 +7,6 @@ own browser download cannot reach its servers from here.
 from __future__ import annotations
 
 import re
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-
-from tests.conftest import free_port, start_process, stop_process, wait_until_ok
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
@@ -206,22 +203,6 @@ def test_a_parameter_with_a_condition_shows_only_while_it_holds(page: Page) -> N
     page.get_by_label("Include database service?").uncheck()
 
     expect(database).to_be_hidden()
-
-
-@pytest.fixture(scope="module")
-def guarded_facade(served_skills: None) -> Iterator[tuple[str, str]]:
-    """A second facade that requires a bearer token on every ``/api`` call."""
-    token = uuid.uuid4().hex
-    port = free_port()
-    process = start_process(
-        "facade-with-token",
-        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1", "--port", str(port)],
-        env={"SKILLWORKS_API_TOKEN": token},
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_ok(f"{base}/", process, "facade-with-token")
-    yield base, token
-    stop_process(process)
 
 
 def test_a_401_asks_for_the_api_token_and_sends_it_on_every_call(browser: Browser, guarded_facade: tuple[str, str]) -> None:

@@ -17,7 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import REPO, SESSION_DIR, free_port, start_process, stop_process, wait_until_ok
+from conftest import (
+    REPO,
+    SESSION_DIR,
+    free_port,
+    start_process,
+    stop_process,
+    wait_until_ok,
+)
 
 SKILLS = ["cicd-pipeline", "docker-config", "react-setup", "rest-api", "security-audit"]
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
