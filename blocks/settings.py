@@ -7,6 +7,7 @@ else in skillworks reads ``os.environ``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from blocks.workspace import DEFAULT_BLOCK_NAME, SkillWorkspace
 
 _CACHE_SECONDS = 15.0
 _cached: tuple[float, Settings] | None = None
+_refreshing: asyncio.Task[Settings] | None = None
 
 
 class Settings(BaseModel):
@@ -49,10 +51,23 @@ def advisory_database_path() -> Path:
 
 
 async def load_settings(refresh: bool = False) -> Settings:
-    """Settings for this process; blocks are re-read at most every few seconds."""
+    """Settings for this process; blocks are re-read at most every few seconds.
+
+    Once read, a stale value is answered at once while one re-read runs in the background:
+    a busy facade must neither make every request wait for the blocks nor start a re-read
+    per request.
+    """
+    global _refreshing
+    if _cached is None or refresh:
+        return await _read_settings()
+    stale = time.monotonic() - _cached[0] >= _CACHE_SECONDS
+    if stale and (_refreshing is None or _refreshing.done()):
+        _refreshing = asyncio.get_running_loop().create_task(_read_settings())
+    return _cached[1]
+
+
+async def _read_settings() -> Settings:
     global _cached
-    if _cached and not refresh and time.monotonic() - _cached[0] < _CACHE_SECONDS:
-        return _cached[1]
     workspace = await _load_block(SkillWorkspace) or SkillWorkspace()
     defaults = await _load_block(ExecutionDefaults) or ExecutionDefaults()
     settings = Settings(

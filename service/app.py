@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from prefect import get_client
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from blocks.settings import load_settings
 from service.dashboard import router as dashboard_router
 from service.deps import require_token
 from service.errors import error_responses, install_error_handlers
@@ -21,6 +23,7 @@ MAX_BODY_BYTES = 64 * 1024
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with get_client() as client:
         app.state.prefect_client = client
+        await load_settings()  # read the blocks once before the first request
         yield
 
 
@@ -32,18 +35,41 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
-    app.middleware("http")(_limit_body_size)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     for router in (skills.router, executions.router, rollback.router):
         app.include_router(router, dependencies=[Depends(require_token)], responses=error_responses())
     app.include_router(dashboard_router)
     return app
 
 
-async def _limit_body_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Refuse bodies over ``MAX_BODY_BYTES`` (413) before reading them."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        return JSONResponse(
-            {"error": f"Request body is larger than {MAX_BODY_BYTES} bytes.", "code": "body_too_large"}, status_code=413
-        )
-    return await call_next(request)
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes`` (413) before reading them.
+
+    A plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` costs time on every request
+    and wraps streamed responses). The size is read from ``Content-Length``; a body sent
+    without one (chunked) is refused with 411, so no body is ever read unmeasured.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = self._refusal(dict(scope["headers"]), scope["method"])
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, headers: dict[bytes, bytes], method: str) -> JSONResponse | None:
+        declared = headers.get(b"content-length")
+        if declared is None:
+            if headers.get(b"transfer-encoding") and method in ("POST", "PUT", "PATCH"):
+                return JSONResponse({"error": "Send the body with a Content-Length.", "code": "length_required"}, 411)
+            return None
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            return JSONResponse(
+                {"error": f"Request body is larger than {self.max_bytes} bytes.", "code": "body_too_large"}, 413
+            )
+        return None

@@ -41,6 +41,7 @@ def error_responses() -> dict[int | str, dict[str, Any]]:
         401: "Missing or wrong bearer token",
         404: "Unknown skill or execution",
         409: "Conflict with a running or finished execution",
+        411: "A body was sent without Content-Length",
         413: "Request body too large",
         422: "Invalid input, with each field's problem",
         500: "The server failed; nothing was changed",
