@@ -11,11 +11,13 @@ emitted by the flow: the facade knows it the moment the flow run exists, and giv
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
 from uuid import UUID
 
+from prefect import get_run_logger
 from prefect.events import emit_event
 
 EVENT_PREFIX = "skillworks.execution."
@@ -45,6 +47,9 @@ class ExecutionReporter:
         self._lock = threading.Lock()
         self._pending_log: list[str] = []
         self._pending_step = ""
+        self._pending_level = "info"
+        # Taken here, in the flow's context: command output arrives on other threads.
+        self._run_logger = get_run_logger()
         self._last_flush = 0.0
         self._lines_this_step: dict[str, int] = {}
 
@@ -55,7 +60,11 @@ class ExecutionReporter:
             self._emit_locked(event_type, data)
 
     def log(self, step_id: str, level: str, message: str) -> None:
-        """Queue one output line; lines go out in batches, at most a few per second, capped per step."""
+        """Queue one output line; lines go out in batches, at most a few per second, capped per step.
+
+        Every line also goes to the flow run's log in Prefect, uncapped.
+        """
+        self._run_logger.log(logging.WARNING if level == "warning" else logging.INFO, "[%s] %s", step_id, message)
         with self._lock:
             count = self._lines_this_step.get(step_id, 0) + 1
             self._lines_this_step[step_id] = count
@@ -63,16 +72,17 @@ class ExecutionReporter:
                 return
             if count == _LOG_LINES_PER_STEP:
                 message = f"(output of step {step_id} truncated; the full log is in the Prefect UI)"
-            if step_id != self._pending_step:
+            if (step_id, level) != (self._pending_step, self._pending_level):
                 self._flush_log_locked()
-                self._pending_step = step_id
+                self._pending_step, self._pending_level = step_id, level
             self._pending_log.append(message)
             if time.monotonic() - self._last_flush >= _LOG_FLUSH_SECONDS:
                 self._flush_log_locked()
 
     def _flush_log_locked(self) -> None:
         if self._pending_log:
-            self._emit_locked("log", {"stepId": self._pending_step, "level": "info", "message": "\n".join(self._pending_log)})
+            data = {"stepId": self._pending_step, "level": self._pending_level, "message": "\n".join(self._pending_log)}
+            self._emit_locked("log", data)
             self._pending_log = []
         self._last_flush = time.monotonic()
 

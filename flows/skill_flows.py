@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from skills.catalog import load_builtin_catalog
-
 from flows.skill_flow import build_skill_flow
+from skills.catalog import load_builtin_catalog
 
 _catalog = load_builtin_catalog()
 

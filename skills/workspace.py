@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from skills.errors import PathOutsideWorkspaceError
-from skills.journal import JOURNAL_DIRNAME, ExecutionJournal, JournalEntry, write_atomically, sha256_of
+from skills.journal import JOURNAL_DIRNAME, ExecutionJournal, JournalEntry, sha256_of, write_atomically
 
 FileChangeKind = Literal["create", "modify", "delete"]
 

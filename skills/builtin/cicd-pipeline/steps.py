@@ -19,7 +19,16 @@ from skills.context import StepContext
 from skills.errors import StepError
 from skills.git import git_output, identity_arguments
 
-from .pipeline import DEPLOY_HOOK, GITHUB_ACTIONS, GITLAB_CI, SECRETS_MANIFEST, TEMPLATES, Pipeline, persona_changes, plan_pipeline
+from .pipeline import (
+    DEPLOY_HOOK,
+    GITHUB_ACTIONS,
+    GITLAB_CI,
+    SECRETS_MANIFEST,
+    TEMPLATES,
+    Pipeline,
+    persona_changes,
+    plan_pipeline,
+)
 from .stack import detect_stack
 from .validation import validate_pipeline, validators_for
 
