@@ -93,9 +93,6 @@ class ExecutionJournal:
         # A crash mid-append can leave a torn last line: its change never started.
         return [JournalEntry.model_validate_json(line) for line in lines if line.strip().endswith("}")]
 
-    def created_files(self) -> list[str]:
-        return [e.path for e in self.entries() if e.kind in ("create_file", "create_path")]
-
     def exists(self) -> bool:
         return self.entries_file.exists()
 
