@@ -17,7 +17,10 @@ R = TypeVar("R")
 
 
 def cached_for(seconds: float) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Cache a function's result per arguments (which must be hashable) for ``seconds``."""
+    """Cache a function's result per arguments (which must be hashable) for ``seconds``.
+
+    ``function.cache_clear()`` forgets every remembered answer.
+    """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         remembered: dict[Hashable, tuple[float, R]] = {}
@@ -35,6 +38,7 @@ def cached_for(seconds: float) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 remembered[key] = (time.monotonic(), value)
             return value
 
+        cached.cache_clear = remembered.clear  # type: ignore[attr-defined]
         return cached
 
     return decorate

@@ -23,9 +23,10 @@ def git_output(repository: Path, *argv: str) -> str | None:
     return result.output.strip() if result.returncode == 0 else None
 
 
-@cached_for(60.0)
+# Short: someone who just ran `git config --global user.name ...` and retries must be seen.
+@cached_for(5.0)
 def has_git_identity(cwd: Path) -> bool:
-    """Whether git, run in ``cwd``, has a ``user.name`` and a ``user.email`` (asked once a minute)."""
+    """Whether git, run in ``cwd``, has a ``user.name`` and a ``user.email`` (asked every few seconds)."""
     return all(git_output(cwd, "config", "--get", key) for key in ("user.name", "user.email"))
 
 

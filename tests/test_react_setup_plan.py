@@ -21,6 +21,7 @@ from skills.catalog import load_builtin_catalog, step_functions
 from skills.context import StepContext
 from skills.definition import SkillDefinition
 from skills.errors import StepError
+from skills.git import has_git_identity
 from skills.journal import JOURNAL_DIRNAME
 from skills.planning import plan_skill, preflight
 from skills.workspace import Workspace
@@ -166,6 +167,7 @@ def test_commit_uses_a_fallback_identity_only_when_git_has_none(
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     workspace = tmp_path / "workspace"
     workspace.mkdir()
+    has_git_identity.cache_clear()  # git's answer is remembered for a few seconds
 
     plan = dry_run(skill, parameters(), "full-stack", workspace)
     execute_steps(skill, parameters(), "full-stack", workspace)
@@ -174,5 +176,6 @@ def test_commit_uses_a_fallback_identity_only_when_git_has_none(
     assert git(workspace / "my-app", "log", "--format=%an <%ae>").strip() == "skillworks <skillworks@localhost>"
 
     empty_config.write_text("[user]\n\tname = Ada\n\temail = ada@example.com\n")
+    has_git_identity.cache_clear()
     other = dry_run(skill, parameters(projectName="other-app"), "full-stack", workspace)
     assert "git commit --quiet -m Initial commit: other-app from skillworks react-setup" in other.commands
