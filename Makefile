@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install tools container-engine chromium up test
 
-install: tools container-engine chromium $(STAMP)
+install: tools $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,5 +49,6 @@ chromium:
 up: install
 	$(BIN)/skillworks up
 
-test: install
+# Only the tests need a container engine and a browser; `make up` does not install them.
+test: install container-engine chromium
 	$(BIN)/python -m pytest -q
