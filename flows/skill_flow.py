@@ -3,7 +3,8 @@
 The flow re-checks everything (parameters, target, environment), then walks the steps in
 order: a skipped step is reported, an active one runs as a task named after the step with
 that step's retries and timeout. Levels pause through ``pause_flow_run`` with a typed
-input; a critical step's failure undoes the journal and fails the run; a non-critical
+input; a critical step's failure undoes the journal (setting the work aside, so a retry
+with ``resume_from`` can put the completed steps back) and fails the run; a non-critical
 one is a warning. Progress is reported through ``flows.events``.
 """
 
