@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from prefect.settings import get_current_settings
 from rich.console import Console
 from rich.markup import escape
 
@@ -165,6 +166,8 @@ class SkillworksStack:
         if _answers(f"{url}/health"):
             self.console.print(f"Using the Prefect server already running at {url}")
         else:
+            # Prefect creates its home but not missing parents (PREFECT_HOME=/new/dir/prefect).
+            get_current_settings().home.mkdir(parents=True, exist_ok=True)
             server = self._spawn(
                 "prefect",
                 [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)],
