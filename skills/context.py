@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -149,16 +150,13 @@ class StepContext:
         return _template_environment(str(folder))
 
 
-_environments: dict[str, jinja2.Environment] = {}
-
-
+@lru_cache(maxsize=None)
 def _template_environment(folder: str) -> jinja2.Environment:
-    if folder not in _environments:
-        _environments[folder] = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-    return _environments[folder]
+    """One Jinja environment per templates folder, so compiled templates are reused."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
