@@ -98,6 +98,11 @@ def prefect_server() -> Iterator[str]:
     )
     wait_until_ok(f"{os.environ['PREFECT_API_URL']}/health", process, "prefect-server")
     yield os.environ["PREFECT_API_URL"]
+    # Flows run in this process (fixture skills) ship their logs in batches: send the last
+    # ones while the server still answers.
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
     stop_process(process)
 
 
