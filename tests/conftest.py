@@ -174,6 +174,13 @@ def facade(served_skills: ServingProcess) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def api(facade: str) -> Iterator[httpx.Client]:
+    """A client of the open facade; reads wait long enough for a whole run's stream."""
+    with httpx.Client(base_url=facade, timeout=httpx.Timeout(30, read=300)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def guarded_facade(served_skills: ServingProcess) -> Iterator[tuple[str, str]]:
     """A second facade started with ``SKILLWORKS_API_TOKEN``: yields its URL and the token."""
     token = uuid.uuid4().hex

@@ -10,12 +10,6 @@ import pytest
 SKILLS = {"react-setup": 9, "docker-config": 7, "rest-api": 7, "security-audit": 5, "cicd-pipeline": 5}
 
 
-@pytest.fixture(scope="module")
-def api(facade: str) -> httpx.Client:
-    with httpx.Client(base_url=facade, timeout=30) as client:
-        yield client
-
-
 def test_skill_metadata_lists_the_five_documented_skills_with_their_steps(api: httpx.Client) -> None:
     body = api.get("/api/skill-metadata").json()
     assert body["count"] == 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -10,20 +9,10 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ServingProcess
+from tests.runtime import processes_working_in
 from tests.sse import read_events
 from tests.test_execution_stream import react_request, unique
 from tests.tree import tree_fingerprint
-
-
-def processes_working_in(folder: Path) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")).is_relative_to(folder):
-                pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids
 
 
 def test_sigkill_during_npm_install_then_restart_rolls_the_run_back(

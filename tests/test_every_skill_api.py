@@ -21,12 +21,6 @@ from tests.test_execution_stream import execute, unique
 from tests.tree import tree_fingerprint
 
 
-@pytest.fixture(scope="module")
-def api(facade: str) -> httpx.Client:
-    with httpx.Client(base_url=facade, timeout=httpx.Timeout(30, read=300)) as client:
-        yield client
-
-
 def node_project(folder: Path) -> None:
     folder.mkdir(parents=True)
     scripts = {"lint": "node --check index.js", "test": "node index.js", "build": "node index.js"}

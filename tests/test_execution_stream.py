@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+from tests.runtime import task_run_names
 from tests.sse import read_events
 
 Event = tuple[int, dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def api(facade: str) -> httpx.Client:
-    with httpx.Client(base_url=facade, timeout=httpx.Timeout(30, read=120)) as client:
-        yield client
 
 
 def unique(prefix: str) -> str:
@@ -89,19 +80,7 @@ def test_each_executed_step_is_a_prefect_task_run_named_after_the_step(api: http
     execution_id = events[0][1]["executionId"]
     ran = [d["stepName"] for _, d in events if d["type"] == "step_completed"]
 
-    async def task_run_names() -> list[str]:
-        # Prefect records task runs from their events, a moment after the flow run ends.
-        async with get_client() as client:
-            for _ in range(50):
-                runs = await client.read_task_runs(
-                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(execution_id)]))
-                )
-                if len(runs) >= len(ran):
-                    break
-                await asyncio.sleep(0.2)
-            return [run.name for run in sorted(runs, key=lambda r: r.expected_start_time)]
-
-    assert asyncio.run(task_run_names()) == ran
+    assert task_run_names(execution_id, len(ran)) == ran
     assert "Setup Testing Framework" not in ran
     skipped = [d for _, d in events if d["type"] == "step_skipped"]
     assert skipped == [{"type": "step_skipped", "stepIndex": 8, "stepId": "setup-testing", "stepName": "Setup Testing Framework", "reason": "skipped because testing is False (needs testing)"}]

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from pathlib import Path
 
 import httpx
-import pytest
-from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+from tests.runtime import task_run_names
 from tests.sse import read_events
 from tests.test_execution_stream import execute, react_request, unique
-
-
-@pytest.fixture(scope="module")
-def api(facade: str) -> httpx.Client:
-    with httpx.Client(base_url=facade, timeout=httpx.Timeout(30, read=180)) as client:
-        yield client
 
 
 def fail_at_git_step(api: httpx.Client, workspace: Path, name: str) -> str:
@@ -35,21 +25,6 @@ def fail_at_git_step(api: httpx.Client, workspace: Path, name: str) -> str:
             last = data
     assert last["type"] == "error" and last["rolledBack"] is True, last
     return execution_id
-
-
-def task_run_names(execution_id: str, expected: int) -> list[str]:
-    async def read() -> list[str]:
-        async with get_client() as client:
-            for _ in range(50):  # Prefect records task runs from their events, a moment later
-                runs = await client.read_task_runs(
-                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(execution_id)]))
-                )
-                if len(runs) >= expected:
-                    break
-                await asyncio.sleep(0.2)
-            return [run.name for run in runs]
-
-    return asyncio.run(read())
 
 
 def test_retry_runs_only_the_failed_step_and_ends_like_an_uninterrupted_run(api: httpx.Client, workspace: Path) -> None:

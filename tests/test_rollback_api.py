@@ -12,12 +12,6 @@ from tests.test_execution_stream import execute, react_request, unique
 from tests.tree import tree_fingerprint
 
 
-@pytest.fixture(scope="module")
-def api(facade: str) -> httpx.Client:
-    with httpx.Client(base_url=facade, timeout=httpx.Timeout(30, read=180)) as client:
-        yield client
-
-
 def run_react_setup(api: httpx.Client) -> tuple[str, dict]:
     name = unique("rollback")
     complete = execute(api, react_request(name))[-1][1]

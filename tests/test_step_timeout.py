@@ -9,20 +9,10 @@ from prefect.states import State
 
 from flows.skill_flow import build_skill_flow
 from skills.definition import load_skill_definition
+from tests.runtime import processes_with
 
 SLOW_SKILL = load_skill_definition(Path(__file__).parent / "fixtures" / "skills" / "slow-step")
 slow_step = build_skill_flow(SLOW_SKILL, __name__)
-
-
-def processes_with(marker: str) -> list[str]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                found.append(entry.name)
-        except OSError:
-            continue
-    return found
 
 
 async def test_a_critical_step_that_times_out_leaves_no_process_and_no_file_behind(
