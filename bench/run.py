@@ -32,7 +32,8 @@ from bench.stack import running_stack  # noqa: E402
 from skills.catalog import load_builtin_catalog, step_functions  # noqa: E402
 from skills.context import StepContext  # noqa: E402
 from skills.journal import ExecutionJournal, write_atomically  # noqa: E402
-from skills.planning import preflight, step_skip_reason  # noqa: E402
+from skills.planning import preflight  # noqa: E402
+from skills.runner import run_steps_blocking  # noqa: E402
 from skills.workspace import Workspace  # noqa: E402
 
 CLIENTS = 50
@@ -47,7 +48,9 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-async def latency(base: str, method: str, path: str, body: dict | None, pause: float) -> list[float]:
+async def latency(
+    base: str, method: str, path: str, body: dict | None, pause: float, requests: int = REQUESTS_PER_CLIENT
+) -> list[float]:
     """Each of ``CLIENTS`` clients sends a request, waits for the answer, then ``pause`` seconds.
 
     ``pause=0`` saturates the server (closed loop): latency is then mostly queueing behind the
@@ -57,7 +60,7 @@ async def latency(base: str, method: str, path: str, body: dict | None, pause: f
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         async def one_client() -> list[float]:
             timings = []
-            for _ in range(REQUESTS_PER_CLIENT):
+            for _ in range(requests):
                 started = time.perf_counter()
                 response = await client.request(method, path, json=body)
                 timings.append((time.perf_counter() - started) * 1000)
@@ -108,10 +111,7 @@ def plain_python_generation() -> list[float]:
         workspace = Workspace(root, ExecutionJournal(root, "floor"))
         context = StepContext(skill=skill, params=checked.values, level="expert", persona="full-stack",
                               workspace=workspace, environment=checked.environment)
-        for step in skill.steps:
-            if step_skip_reason(step, context.params) is None:
-                context.begin_step(step.id)
-                context.outputs[step.id] = functions[step.id](context)
+        run_steps_blocking(context, functions)
         timings.append(time.perf_counter() - started)
     return timings
 
@@ -140,7 +140,7 @@ def main() -> None:
     validate_body = {"skillId": "react-setup", "parameters": {"projectName": "bench-app"}, "level": "expert"}
     operations = (("GET /api/skill-metadata", "GET", "/api/skill-metadata", None),
                   ("POST /api/validate-skill", "POST", "/api/validate-skill", validate_body))
-    with running_stack() as (base, _workspace):
+    with running_stack() as (base, _workspace, _prefect_api):
         for name, method, path, body in operations:
             for pause, how in ((0.0, "back to back"), (PACED_PAUSE_SECONDS, f"{PACED_PAUSE_SECONDS * 1000:.0f} ms apart")):
                 samples = asyncio.run(latency(base, method, path, body, pause))

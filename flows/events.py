@@ -11,19 +11,16 @@ emitted by the flow: the facade knows it the moment the flow run exists, and giv
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
-from prefect import get_run_logger
-from prefect.events import emit_event
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 EVENT_PREFIX = "skillworks.execution."
+# Emitted by the rollback flow, not by the run: it has no ``seq`` and is no SSE event of its own.
+ROLLBACK_COMPLETED_EVENT = "skillworks.rollback.completed"
 TERMINAL_TYPES = frozenset({"complete", "error", "cancelled"})
-_LOG_FLUSH_SECONDS = 0.25
-_LOG_LINES_PER_STEP = 400
 
 
 def execution_resource_id(flow_run_id: UUID | str) -> str:
@@ -34,69 +31,153 @@ def flow_run_resource_id(flow_run_id: UUID | str) -> str:
     return f"prefect.flow-run.{flow_run_id}"
 
 
-class ExecutionReporter:
-    """Emits one flow run's SSE-shaped events, numbered, with command output throttled.
+class ExecutionEvent(BaseModel):
+    """One SSE event's data; ``type`` is the class's, the fields go on the wire in camelCase.
 
-    Thread-safe: command output arrives on a reader thread while steps run.
+    ``node_id`` is set on the events of a workflow's node (its own step events, forwarded
+    into the workflow's stream) and left off the wire otherwise, as are the other fields in
+    ``omitted_when_none`` (those only a workflow's events carry).
     """
 
-    def __init__(self, flow_run_id: UUID, skill_name: str) -> None:
-        self.flow_run_id = flow_run_id
-        self.skill_name = skill_name
-        self._seq = 0
-        self._lock = threading.Lock()
-        self._pending_log: list[str] = []
-        self._pending_step = ""
-        self._pending_level = "info"
-        # Taken here, in the flow's context: command output arrives on other threads.
-        self._run_logger = get_run_logger()
-        self._last_flush = 0.0
-        self._lines_this_step: dict[str, int] = {}
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    type: ClassVar[str]
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"node_id"})
+    node_id: str | None = None
 
-    def report(self, event_type: str, **data: Any) -> None:
-        """Emit the SSE event ``event_type`` with ``data`` (camelCase keys, as on the wire)."""
-        with self._lock:
-            self._flush_log_locked()
-            self._emit_locked(event_type, data)
+    def wire(self) -> dict[str, Any]:
+        unset = {name for name in self.omitted_when_none if getattr(self, name) is None}
+        return {"type": self.type, **self.model_dump(mode="json", exclude=unset)}
 
-    def log(self, step_id: str, level: str, message: str) -> None:
-        """Queue one output line; lines go out in batches, at most a few per second, capped per step.
 
-        Every line also goes to the flow run's log in Prefect, uncapped.
-        """
-        self._run_logger.log(logging.WARNING if level == "warning" else logging.INFO, "[%s] %s", step_id, message)
-        with self._lock:
-            count = self._lines_this_step.get(step_id, 0) + 1
-            self._lines_this_step[step_id] = count
-            if count > _LOG_LINES_PER_STEP:
-                return
-            if count == _LOG_LINES_PER_STEP:
-                message = f"(output of step {step_id} truncated; the full log is in the Prefect UI)"
-            if (step_id, level) != (self._pending_step, self._pending_level):
-                self._flush_log_locked()
-                self._pending_step, self._pending_level = step_id, level
-            self._pending_log.append(message)
-            if time.monotonic() - self._last_flush >= _LOG_FLUSH_SECONDS:
-                self._flush_log_locked()
+class Started(ExecutionEvent):
+    type: ClassVar[str] = "started"
+    omitted_when_none = frozenset({"node_id", "workflow_id", "workflow_name", "total_nodes", "nodes"})
+    execution_id: str
+    skill_id: str | None = None
+    skill_name: str | None = None
+    total_steps: int = 0
+    prefect_url: str | None = None
+    # A workflow's ``started`` names the workflow and its nodes instead of a skill.
+    workflow_id: str | None = None
+    workflow_name: str | None = None
+    total_nodes: int | None = None
+    nodes: list[dict[str, Any]] | None = None
 
-    def _flush_log_locked(self) -> None:
-        if self._pending_log:
-            data = {"stepId": self._pending_step, "level": self._pending_level, "message": "\n".join(self._pending_log)}
-            self._emit_locked("log", data)
-            self._pending_log = []
-        self._last_flush = time.monotonic()
 
-    def _emit_locked(self, event_type: str, data: dict[str, Any]) -> None:
-        self._seq += 1
-        emit_event(
-            event=EVENT_PREFIX + event_type,
-            resource={
-                "prefect.resource.id": execution_resource_id(self.flow_run_id),
-                "prefect.resource.name": self.skill_name,
-            },
-            related=[{"prefect.resource.id": flow_run_resource_id(self.flow_run_id), "prefect.resource.role": "flow-run"}],
-            payload={"seq": self._seq, "data": {"type": event_type, **data}},
-        )
+class _Step(ExecutionEvent):
+    step_index: int
+    step_id: str
+    step_name: str
+
+
+class StepProgress(_Step):
+    type: ClassVar[str] = "step_progress"
+    progress: int
+    status: str = "running"
+
+
+class StepCompleted(_Step):
+    type: ClassVar[str] = "step_completed"
+    progress: int
+    duration_ms: int
+    files_created: int
+
+
+class StepSkipped(_Step):
+    type: ClassVar[str] = "step_skipped"
+    reason: str
+
+
+class StepFailure(_Step):
+    type: ClassVar[str] = "step_failed"
+    error: str
+    critical: bool
+    attempt: int
+    suggestions: list[str] = Field(default_factory=list)
+    diagnosis: dict[str, Any] | None = None
+
+
+class AwaitingConfirmation(ExecutionEvent):
+    """A pause. ``execution_id`` is the run to confirm: in a workflow's stream, a node's run
+    (a step pause inside it) or the workflow's own (an approval node)."""
+
+    type: ClassVar[str] = "awaiting_confirmation"
+    step_index: int | None = None
+    step_name: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    execution_id: str | None = None
+
+
+class Log(ExecutionEvent):
+    type: ClassVar[str] = "log"
+    step_id: str
+    level: str
+    message: str
+
+
+class Complete(ExecutionEvent):
+    type: ClassVar[str] = "complete"
+    execution_id: str
+    duration: str
+    rollback_token: str
+    files_created: int = 0
+    output_path: str | None = None
+    outputs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Error(ExecutionEvent):
+    type: ClassVar[str] = "error"
+    omitted_when_none = frozenset({"node_id", "failed_node"})
+    execution_id: str
+    error: str
+    suggestions: list[str] = Field(default_factory=list)
+    rolled_back: bool = False
+    undone: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+    diagnosis: dict[str, Any] | None = None
+    failed_node: str | None = None
+
+
+class Cancelled(ExecutionEvent):
+    type: ClassVar[str] = "cancelled"
+    execution_id: str
+    rolled_back: bool = True
+    undone: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+
+
+class NodeStarted(ExecutionEvent):
+    type: ClassVar[str] = "node_started"
+    execution_id: str
+    skill_id: str | None = None
+    workflow_id: str | None = None
+
+
+class NodeCompleted(ExecutionEvent):
+    type: ClassVar[str] = "node_completed"
+    execution_id: str | None = None
+    outputs: Any = None
+
+
+class NodeSkipped(ExecutionEvent):
+    type: ClassVar[str] = "node_skipped"
+    reason: str
+
+
+class NodeFailed(ExecutionEvent):
+    type: ClassVar[str] = "node_failed"
+    execution_id: str | None = None
+    error: str
+
+
+class Compensating(ExecutionEvent):
+    type: ClassVar[str] = "compensating"
+
+
+class Compensated(ExecutionEvent):
+    type: ClassVar[str] = "compensated"
+    undone: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
 
 
 def sse_data_from_event(event_name: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:

@@ -1,21 +1,14 @@
-"""How the CLI shows things: the dry-run plan, a run's live progress, summaries, history."""
+"""How the CLI shows skills to people: the catalog, one skill, the dry-run plan, a run's end, history, rollback."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from datetime import datetime
 from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 _STATUS_STYLE = {"completed": "green", "failed": "red", "cancelled": "yellow", "running": "cyan", "paused": "magenta"}
@@ -56,7 +49,24 @@ def render_plan(console: Console, validation: dict[str, Any]) -> None:
     console.print(
         f"Output: [bold]{escape(str(plan.get('outputPath') or '(workspace)'))}[/]  ·  "
         f"{plan.get('estimatedOutputFiles', 0)} files  ·  estimated {plan.get('estimatedTotalTime', '?')}"
+        + _measured_note(plan.get("measuredTime"))
     )
+
+
+def _measured_note(measured: dict[str, Any] | None) -> str:
+    """The measured duration of past runs like this one, beside the author's estimate."""
+    if not measured:
+        return ""
+    return (
+        f"  ·  [bold]measured p50 {format_seconds(measured['p50Seconds'])}[/], p95 {format_seconds(measured['p95Seconds'])} "
+        f"[dim](last {measured['runs']} completed runs with these steps)[/]"
+    )
+
+
+def format_seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f} s" if value < 90 else f"{value / 60:.1f} min"
 
 
 def _step_name(step: dict[str, Any]) -> str:
@@ -90,81 +100,20 @@ def _render_list(console: Console, title: str, items: list[str], style: str) -> 
         console.print(f"  [{style}]{escape(str(item))}[/]")
 
 
-class ExecutionProgress:
-    """A live progress bar fed with a run's SSE events; prompts on ``awaiting_confirmation``.
-
-    ``confirm(event) -> bool`` is asked with the bar stopped, so the prompt is readable.
-    """
-
-    def __init__(self, console: Console, confirm: Callable[[dict[str, Any]], bool]) -> None:
-        self.console = console
-        self.confirm = confirm
-        self.execution_id: str | None = None
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        self._task = self.progress.add_task("starting", total=100)
-
-    def __enter__(self) -> ExecutionProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.progress.stop()
-
-    def show(self, event: dict[str, Any]) -> bool | None:
-        """Show one event; for a confirmation, the answer (True to proceed), else None."""
-        kind = event.get("type")
-        print_line = self.progress.console.print
-        if kind == "started":
-            self.execution_id = event.get("executionId")
-            self.progress.update(self._task, description=str(event.get("skillName", "running")))
-            print_line(f"[bold]Started[/] {escape(str(event.get('skillName')))} · execution {self.execution_id}")
-            if event.get("prefectUrl"):
-                print_line(f"[dim]Prefect UI: {event['prefectUrl']}[/]")
-        elif kind == "step_progress":
-            self.progress.update(self._task, description=escape(str(event.get("stepName"))), completed=event.get("progress", 0))
-        elif kind == "step_completed":
-            self.progress.update(self._task, completed=event.get("progress", 0))
-            seconds = (event.get("durationMs") or 0) / 1000
-            files = event.get("filesCreated") or 0
-            print_line(f"[green]✓[/] {escape(str(event.get('stepName')))} [dim]({seconds:.1f} s, {files} files)[/]")
-        elif kind == "step_skipped":
-            print_line(f"[yellow]–[/] {escape(str(event.get('stepName')))} [dim]{escape(str(event.get('reason', '')))}[/]")
-        elif kind == "step_failed":
-            label = "failed" if event.get("critical") else "failed (not critical, continuing)"
-            print_line(
-                f"[red]✗[/] {escape(str(event.get('stepName')))} {label} "
-                f"[dim](attempt {event.get('attempt', 1)})[/]: {escape(str(event.get('error')))}"
-            )
-        elif kind == "log":
-            for line in str(event.get("message", "")).splitlines():
-                print_line(f"[dim]  {escape(line)}[/]")
-        elif kind == "awaiting_confirmation":
-            self.progress.stop()
-            try:
-                return self.confirm(event)
-            finally:
-                self.progress.start()
-        elif kind == "complete":
-            self.progress.update(self._task, description="complete", completed=100)
-        return None
-
-
 def render_complete(console: Console, event: dict[str, Any]) -> None:
-    table = Table(show_header=False, box=None, title="[bold green]Completed[/]", title_justify="left")
+    labels = (("execution", "executionId"), ("duration", "duration"), ("files created", "filesCreated"),
+              ("output", "outputPath"), ("rollback token", "rollbackToken"))
+    console.print(summary_table("[bold green]Completed[/]", [(label, event.get(key, "")) for label, key in labels]))
+
+
+def summary_table(title: str, rows: list[tuple[str, Any]]) -> Table:
+    """A titled two-column table of labels and values, as a run's end is summed up."""
+    table = Table(show_header=False, box=None, title=title, title_justify="left")
     table.add_column(style="bold")
-    table.add_column()
-    for label, key in (
-        ("execution", "executionId"), ("duration", "duration"), ("files created", "filesCreated"),
-        ("output", "outputPath"), ("rollback token", "rollbackToken"),
-    ):
-        table.add_row(label, escape(str(event.get(key, ""))))
-    console.print(table)
+    table.add_column(overflow="fold")
+    for label, value in rows:
+        table.add_row(escape(label), escape(str(value)))
+    return table
 
 
 def render_failure(console: Console, event: dict[str, Any]) -> None:
@@ -188,8 +137,11 @@ def render_rollback(console: Console, report: dict[str, Any]) -> None:
         f"[bold green]Rolled back[/] execution {report['executionId']}: "
         f"{len(report['deleted'])} removed, {len(report['restored'])} restored."
     )
+    reasons = report.get("reasons", {})
     for path in report["conflicts"]:
-        console.print(f"  [yellow]kept[/] {escape(path)} (edited since the execution; --force undoes it too)")
+        console.print(f"  [yellow]conflict[/] {escape(path)}: {escape(reasons.get(path, 'edited since'))} (--force undoes edits)")
+    for path in report.get("kept", []):
+        console.print(f"  [dim]kept[/] {escape(path)}: {escape(reasons.get(path, ''))}")
 
 
 def render_suggestions(console: Console, suggestions: list[str]) -> None:
@@ -230,3 +182,98 @@ def _local_time(timestamp: str | None) -> str:
         return datetime.fromisoformat(timestamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
         return timestamp
+
+
+def skills_table(catalog: dict[str, Any]) -> Table:
+    """``skillworks skills``: one row per skill of ``GET /api/skill-metadata``."""
+    skills = catalog.get("skills", [])
+    table = Table(title=f"Skills ({catalog.get('count', len(skills))})", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("id", "name", "category", "version", "estimate"):
+        table.add_column(column)
+    for skill in skills:
+        table.add_row(
+            escape(str(skill.get("id"))), escape(str(skill.get("name"))), escape(str(skill.get("category"))),
+            escape(str(skill.get("version"))), escape(str(skill.get("estimatedTime"))),
+        )
+    return table
+
+
+def render_skill(console: Console, skill: dict[str, Any]) -> None:
+    """``skillworks show SKILL``: description, parameters with their validation, steps, outputs, requirements."""
+    console.print(f"[bold]{escape(str(skill.get('name')))}[/] ({escape(str(skill.get('id')))}) {escape(str(skill.get('version')))}")
+    console.print(
+        f"[dim]{escape(str(skill.get('category')))} · {escape(str(skill.get('estimatedTime')))} · "
+        f"{escape(str(skill.get('estimatedFiles') or '?'))} files · {skill.get('totalSteps', 0)} steps[/]"
+    )
+    console.print(escape(str(skill.get("description", ""))))
+    console.print(_parameters_table(skill))
+    console.print(_steps_table(skill.get("steps", [])))
+    outputs = skill.get("outputs") or {}
+    if outputs:
+        table = Table("output", "type", "description", title="Outputs", title_justify="left", box=box.SIMPLE_HEAD)
+        for name, spec in outputs.items():
+            table.add_row(escape(name), escape(str(spec.get("type", ""))), escape(str(spec.get("description", ""))))
+        console.print(table)
+    requires = skill.get("requires") or {}
+    _render_list(console, "Requires", [f"{tool} {version}" for tool, version in requires.items()], "cyan")
+
+
+def _parameters_table(skill: dict[str, Any]) -> Table:
+    schema = (skill.get("parametersSchema") or {}).get("properties", {})
+    table = Table(title="Parameters", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("name", "type", "default", "validation", "description"):
+        table.add_column(column, overflow="fold")
+    for name, spec in (skill.get("parameters") or {}).items():
+        default = "[bold]required[/]" if spec.get("required") else escape(shown_value(spec.get("default")))
+        description = str(spec.get("description") or "")
+        if spec.get("when"):
+            description += f" (only when {spec['when']})"
+        table.add_row(escape(name), escape(str(spec.get("type"))), default,
+                      escape("; ".join(parameter_rules(spec, schema.get(name, {})))), escape(description))
+    return table
+
+
+def parameter_rules(spec: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """What a value must be, in words, from the parameter's metadata and its JSON Schema.
+
+    >>> parameter_rules({"options": ["a", "b"], "recommended": "a"}, {"minimum": 1})
+    ['one of: a, b (recommended: a)', '>= 1']
+    """
+    rules = []
+    if spec.get("options"):
+        recommended = f" (recommended: {spec['recommended']})" if spec.get("recommended") is not None else ""
+        rules.append(f"one of: {', '.join(map(str, spec['options']))}{recommended}")
+    if spec.get("pattern"):
+        rules.append(f"matches {spec['pattern']}")
+    bounds = (("minLength", ">= {} chars"), ("maxLength", "<= {} chars"), ("minimum", ">= {}"), ("maximum", "<= {}"),
+              ("minItems", ">= {} items"), ("maxItems", "<= {} items"))
+    rules += [template.format(schema[key]) for key, template in bounds if key in schema]
+    item_type = (schema.get("items") or {}).get("type")
+    if item_type:
+        rules.append(f"items: {item_type}")
+    return rules
+
+
+def _steps_table(steps: list[dict[str, Any]]) -> Table:
+    table = Table(title="Steps", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("#", "step", "critical", "timeout", "retries", "runs when"):
+        table.add_column(column)
+    for step in steps:
+        timeout = step.get("timeoutSeconds")
+        table.add_row(
+            str(step.get("index")), f"{escape(str(step.get('name')))} [dim]{escape(str(step.get('id')))}[/]",
+            "yes" if step.get("critical") else "no", f"{timeout:g} s" if timeout else "default",
+            str(step.get("retries", 0)), escape(str(step.get("when") or "always")),
+        )
+    return table
+
+
+def shown_value(value: Any) -> str:
+    """A parameter value as a person reads it: ``-`` for none, JSON for lists, objects and booleans."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)

@@ -6,23 +6,45 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from prefect.client.orchestration import PrefectClient
+from prefect.client.orchestration import PrefectClient, SyncPrefectClient
 
-from blocks.settings import Settings, load_settings
+from blocks.settings import Settings, catalog_sources, load_settings, skillworks_home
 from service.errors import ApiError
-from skills.catalog import SkillCatalog, load_builtin_catalog
+from service.estimates import MeasuredEstimates
+from skills.catalog import SkillCatalog
+from skills.dev_folders import DevFolders
+from skills.live_catalog import LiveCatalog
+
+_live: LiveCatalog | None = None
 
 
 def _prefect_client(request: Request) -> PrefectClient:
     return request.app.state.prefect_client
 
 
+def _sync_prefect_client(request: Request) -> SyncPrefectClient:
+    return request.app.state.sync_prefect_client
+
+
+def _estimates(request: Request) -> MeasuredEstimates:
+    return request.app.state.estimates
+
+
 async def _settings() -> Settings:
     return await load_settings()
 
 
-def _catalog() -> SkillCatalog:
-    return load_builtin_catalog()
+def live_catalog() -> LiveCatalog:
+    """This process's catalog, hot-reloaded (``skills.live_catalog``; the app's lifespan watches it)."""
+    global _live
+    if _live is None:
+        _live = LiveCatalog(catalog_sources, DevFolders(skillworks_home()).folder)
+    return _live
+
+
+def current_catalog() -> SkillCatalog:
+    """The skills this facade serves, as they are now: built-in, local, installed and dev."""
+    return live_catalog().current
 
 
 async def require_token(request: Request) -> None:
@@ -37,5 +59,8 @@ async def require_token(request: Request) -> None:
 
 
 PrefectClientDep = Annotated[PrefectClient, Depends(_prefect_client)]
+SyncPrefectClientDep = Annotated[SyncPrefectClient, Depends(_sync_prefect_client)]
+EstimatesDep = Annotated[MeasuredEstimates, Depends(_estimates)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-CatalogDep = Annotated[SkillCatalog, Depends(_catalog)]
+CatalogDep = Annotated[SkillCatalog, Depends(current_catalog)]
+LiveCatalogDep = Annotated[LiveCatalog, Depends(live_catalog)]

@@ -12,6 +12,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.schemas import ErrorBody
 from skills.errors import FieldIssue, UnknownSkillError
+from skills.marketplace.errors import (
+    Conflict,
+    ImmutableVersionError,
+    MarketplaceError,
+    NotAllowed,
+    NotInstallable,
+    PublishRefused,
+    StoreNotReady,
+    SyncFailed,
+    Unauthenticated,
+    UnknownMarketplaceSkill,
+    VersionNotActive,
+)
 
 logger = logging.getLogger("skillworks.service")
 
@@ -39,15 +52,43 @@ def error_responses() -> dict[int | str, dict[str, Any]]:
     meanings = {
         400: "Malformed request (the body is not JSON)",
         401: "Missing or wrong bearer token",
+        403: "The caller's role or identity does not allow this",
         404: "Unknown skill or execution",
         409: "Conflict with a running or finished execution",
         411: "A body was sent without Content-Length",
         413: "Request body too large",
+        415: "The body is not of the media type the route takes",
         422: "Invalid input, with each field's problem",
         500: "The server failed; nothing was changed",
+        502: "Another server this request needed (a marketplace to sync from) failed",
         503: "Prefect is not serving what the request needs",
     }
     return {status: {"model": ErrorBody, "description": meaning} for status, meaning in meanings.items()}
+
+
+# Status and code of each marketplace refusal (the most specific class wins: checked in order).
+_MARKETPLACE_ANSWERS: tuple[tuple[type[MarketplaceError], int, str], ...] = (
+    (UnknownMarketplaceSkill, 404, "unknown_skill"),
+    (Unauthenticated, 401, "unauthenticated"),
+    (NotAllowed, 403, "forbidden"),
+    (VersionNotActive, 409, "not_active"),
+    (NotInstallable, 403, "banned"),
+    (ImmutableVersionError, 409, "immutable_version"),
+    (Conflict, 409, "conflict"),
+    (SyncFailed, 502, "sync_failed"),
+    (StoreNotReady, 503, "store_unavailable"),
+)
+
+
+def marketplace_answer(exc: MarketplaceError) -> tuple[int, str, dict[str, Any]]:
+    details: dict[str, Any] = {"suggestions": exc.suggestions}
+    if isinstance(exc, PublishRefused):
+        details["failures"] = [vars(failure) for failure in exc.failures]
+        return exc.status, "publish_refused", details
+    for error_type, status, code in _MARKETPLACE_ANSWERS:
+        if isinstance(exc, error_type):
+            return status, code, details
+    return 400, "marketplace_error", details
 
 
 def invalid_input(issues: list[FieldIssue], warnings: list[str] | None = None) -> ApiError:
@@ -74,6 +115,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UnknownSkillError)
     async def unknown_skill(request: Request, exc: UnknownSkillError) -> JSONResponse:
         return JSONResponse(_body(exc.message, "unknown_skill", {"suggestions": exc.suggestions}), status_code=404)
+
+    @app.exception_handler(MarketplaceError)
+    async def marketplace_error(request: Request, exc: MarketplaceError) -> JSONResponse:
+        status, code, details = marketplace_answer(exc)
+        return JSONResponse(_body(exc.message, code, details), status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

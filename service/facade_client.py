@@ -71,11 +71,18 @@ class FacadeClient:
     def __exit__(self, *exc_info: object) -> None:
         self._http.close()
 
+    def skills(self) -> dict[str, Any]:
+        return self._json("GET", "/api/skill-metadata")
+
     def skill(self, skill_id: str) -> dict[str, Any]:
         return self._json("GET", "/api/skill-metadata", params={"skill": skill_id})
 
     def validate(self, request: dict[str, Any]) -> dict[str, Any]:
         return self._json("POST", "/api/validate-skill", json=request)
+
+    def analytics(self, **filters: Any) -> dict[str, Any]:
+        params = {name: value for name, value in filters.items() if value is not None}
+        return self._json("GET", "/api/analytics", params=params)
 
     def history(self, **filters: Any) -> dict[str, Any]:
         params = {name: value for name, value in filters.items() if value is not None}
@@ -110,6 +117,20 @@ class FacadeClient:
     def retry(self, execution_id: str) -> Iterator[tuple[int, dict[str, Any]]]:
         """Run a failed execution again from its failed step, yielding the new run's events."""
         return self._follow(f"/api/executions/{execution_id}/retry")
+
+    def workflows(self) -> dict[str, Any]:
+        return self._json("GET", "/api/workflows")
+
+    def workflow(self, workflow_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/workflows/{workflow_id}")
+
+    def validate_workflow(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``{spec | workflowId, inputs, level, persona}`` -> ``{valid, problems, plan}`` (changes nothing)."""
+        return self._json("POST", "/api/workflows/validate", json=request)
+
+    def execute_workflow(self, request: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Start a workflow run and yield its SSE events; ``FacadeError`` (422, the problems) if nothing started."""
+        return self._follow("/api/workflows/execute", json=request)
 
     def rollback(self, token: str, force: bool) -> dict[str, Any]:
         return self._json("POST", "/api/rollback", json={"rollbackToken": token, "force": force})

@@ -21,15 +21,26 @@ from flows.recovery import UNFINISHED
 from flows.rollback import rollback_token
 from service.errors import ApiError
 from service.schemas import ExecutionRecord
+from service.workflow_schemas import NodeExecution
 from skills.catalog import SkillCatalog
 from skills.errors import UnknownSkillError
 from skills.journal import ExecutionJournal
+from skills.workflows.record import WorkflowRecord
 
 STATUSES: dict[str, StateType] = {state.value.lower(): state for state in StateType}
 
 
+def _tag_value(flow_run: FlowRun, prefix: str) -> str | None:
+    return next((tag.split(":", 1)[1] for tag in flow_run.tags if tag.startswith(f"{prefix}:")), None)
+
+
 def skill_id_of(flow_run: FlowRun) -> str | None:
-    return next((tag.split(":", 1)[1] for tag in flow_run.tags if tag.startswith("skill:")), None)
+    return _tag_value(flow_run, "skill")
+
+
+def workflow_id_of(flow_run: FlowRun) -> str | None:
+    """The workflow a workflow run runs (its own runs, not its nodes', carry no skill tag)."""
+    return _tag_value(flow_run, "workflow") if skill_id_of(flow_run) is None else None
 
 
 def prefect_run_url(ui_url: str | None, execution_id: UUID | str) -> str | None:
@@ -45,12 +56,13 @@ def execution_record(flow_run: FlowRun, catalog: SkillCatalog, settings: Setting
         skill_name = None
     state = flow_run.state
     undone = ExecutionJournal(settings.workspace_root, str(flow_run.id)).undone()
+    workflow_id = workflow_id_of(flow_run)
     timestamp = flow_run.start_time or flow_run.expected_start_time or flow_run.created
     return ExecutionRecord(
         id=str(flow_run.id),
         skill_id=skill_id,
         skill_name=skill_name,
-        parameters=dict(flow_run.parameters.get("parameters") or {}),
+        parameters=dict(flow_run.parameters.get("inputs" if workflow_id else "parameters") or {}),
         level=flow_run.parameters.get("level"),
         persona=flow_run.parameters.get("persona"),
         status="rolled_back" if undone else state.type.value.lower() if state else "unknown",
@@ -61,7 +73,22 @@ def execution_record(flow_run: FlowRun, catalog: SkillCatalog, settings: Setting
         rollback_token=rollback_token(flow_run.id),
         rolled_back_at=undone.undone_at.isoformat() if undone and undone.undone_at else None,
         prefect_url=prefect_run_url(settings.prefect_ui_url, flow_run.id),
+        kind="workflow" if workflow_id else "skill",
+        workflow_id=workflow_id,
+        nodes=_nodes(settings, flow_run) if workflow_id else None,
+        node_id=_tag_value(flow_run, "node"),
+        workflow_execution_id=_tag_value(flow_run, "workflow-run"),
     )
+
+
+def _nodes(settings: Settings, flow_run: FlowRun) -> list[NodeExecution]:
+    record = WorkflowRecord.load(settings.workspace_root, str(flow_run.id))
+    if record is None:  # not started yet, or stopped before its first node
+        return []
+    return [
+        NodeExecution(node_id=node_id, status=run.status, execution_ids=[r for r in run.runs if r], reason=run.reason)
+        for node_id, run in record.nodes.items()
+    ]
 
 
 async def read_execution(client: PrefectClient, execution_id: UUID) -> FlowRun:

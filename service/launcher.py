@@ -2,12 +2,12 @@
 
 The three run as child processes, each in its own process group so a terminal's Ctrl-C
 reaches only this launcher, which then stops them in reverse order (terminate, wait,
-kill). If one dies, the others are stopped and its last log lines are shown.
+kill). If the Prefect server or the API dies, the others are stopped and its last log lines
+are shown; the serving process, which runs the skills, is started again instead.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import os
 import signal
@@ -17,25 +17,22 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from prefect.settings import get_current_settings
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from blocks.settings import (
-    environment_variable,
-    environment_with,
-    load_settings,
-    register_blocks,
-)
-from skills.catalog import load_builtin_catalog
+from blocks.settings import environment_variable, environment_with
+from service.stack_setup import SetupFailure, StackSetup
 from skills.errors import UserMessageError
 
 STARTUP_SECONDS = 120.0
 STOP_SECONDS = 10.0
+RESTARTS = 5  # a supervised child that dies more often than this in a minute stops the stack
 _TAIL_LINES = 40
 
 
@@ -49,17 +46,41 @@ class LaunchFailed(UserMessageError):
 
 @dataclass
 class ChildProcess:
-    """One child: its output is echoed with a name prefix and its last lines kept."""
+    """One child: its output is echoed with a name prefix and its last lines kept.
+
+    A ``supervised`` child that dies is started again (at most ``RESTARTS`` times a minute):
+    the serving process runs skills in-process, and a run that brings it down must not
+    bring down the stack; the restarted process's recovery undoes the runs that died with it.
+    """
 
     name: str
-    process: subprocess.Popen[str]
+    argv: list[str]
+    env: dict[str, str]
+    echo: Callable[[ChildProcess], None]
     stop_signal: int = signal.SIGTERM
+    supervised: bool = False
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES))
+    restarts: deque[float] = field(default_factory=lambda: deque(maxlen=RESTARTS))
+    process: subprocess.Popen[str] = field(init=False)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            text=True, bufsize=1, env=self.env, start_new_session=True,
+        )
+        threading.Thread(target=self.echo, args=(self,), name=f"echo-{self.name}", daemon=True).start()
 
     def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            lines = "\n".join(self.tail) or "(no output)"
+        """Raise ``LaunchFailed`` if the child died, unless it is supervised and may start again."""
+        if self.process.poll() is None:
+            return
+        lines = "\n".join(self.tail) or "(no output)"
+        crashing = len(self.restarts) == RESTARTS and time.monotonic() - self.restarts[0] < 60
+        if not self.supervised or crashing:
             raise LaunchFailed(f"{self.name} exited with code {self.process.returncode}. Its last lines:\n{lines}")
+        self.restarts.append(time.monotonic())
+        self.tail.append(f"(exited with code {self.process.returncode}; starting it again)")
+        self.start()
 
     def stop(self) -> None:
         """Ask the child to stop, kill it after a while, then clear up anything it left in its group."""
@@ -83,7 +104,12 @@ class ChildProcess:
 class SkillworksStack:
     """Everything ``skillworks up`` runs, from start to a clean stop."""
 
-    def __init__(self, host: str, port: int, prefect_port: int, workspace: Path | None, console: Console) -> None:
+    def __init__(
+        self, host: str, port: int, prefect_port: int, workspace: Path | None, console: Console,
+        ready: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        """``console`` shows progress and the servers' logs; ``ready``, when given, receives the
+        addresses once everything answers (``skillworks up --json``) instead of the announcement."""
         if not is_loopback(host) and not environment_variable("SKILLWORKS_API_TOKEN"):
             raise LaunchRefused(
                 f"Refusing to bind the API to {host}: it runs commands on this machine, and without a token anyone "
@@ -96,6 +122,7 @@ class SkillworksStack:
         self.workspace = workspace.expanduser().resolve() if workspace else None
         self.workspace_root = self.workspace
         self.console = console
+        self.ready = ready
         self.children: list[ChildProcess] = []
         self.prefect_api_url = environment_variable("PREFECT_API_URL")
         self.prefect_ui_url = environment_variable("PREFECT_UI_URL")
@@ -136,16 +163,14 @@ class SkillworksStack:
             )
         assert self.prefect_api_url is not None
         self.prefect_ui_url = self.prefect_ui_url or self.prefect_api_url.removesuffix("/api")
-        self._register_blocks()
         overrides = {"PREFECT_API_URL": self.prefect_api_url, "PREFECT_UI_URL": self.prefect_ui_url}
+        skills = self._set_up(overrides)
         if self.workspace:
             self.workspace.mkdir(parents=True, exist_ok=True)
             overrides["SKILLWORKS_WORKSPACE"] = str(self.workspace)
-        # Prefect's runner stops cleanly on Ctrl-C (SIGINT); its SIGTERM handler is noisy.
-        self._spawn(
-            "serve", [sys.executable, "-m", "flows"], {**overrides, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}, signal.SIGINT
-        )
-        self._wait_for_deployments()
+        # The serving process stops cleanly on Ctrl-C (SIGINT).
+        self._spawn("serve", [sys.executable, "-m", "flows"], overrides, signal.SIGINT, supervised=True)
+        self._wait_for_deployments(skills)
         facade = self._spawn(
             "api",
             [
@@ -166,28 +191,41 @@ class SkillworksStack:
         if _answers(f"{url}/health"):
             self.console.print(f"Using the Prefect server already running at {url}")
         else:
-            # Prefect creates its home but not missing parents (PREFECT_HOME=/new/dir/prefect).
-            get_current_settings().home.mkdir(parents=True, exist_ok=True)
             server = self._spawn(
                 "prefect",
-                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)],
-                {},
+                [sys.executable, "-m", "service.prefect_server", "--host", "127.0.0.1", "--port", str(self.prefect_port)],
+                embedded_server_settings(url),
                 signal.SIGINT,
             )
             self._wait_until_ok(f"{url}/health", server)
         self.prefect_api_url = url
 
-    def _register_blocks(self) -> None:
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+    def _set_up(self, overrides: dict[str, str]) -> int:
+        """Blocks, the marketplace's database, the catalog (``service.stack_setup``, in a child
+        process so this one stays small); returns how many skills the serving process will deploy."""
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "service.stack_setup"], env=environment_with(overrides),
+                capture_output=True, text=True, timeout=STARTUP_SECONDS,
+            )
+        except subprocess.TimeoutExpired:
+            raise LaunchFailed(
+                f"Setting up skillworks (blocks, marketplace database) took longer than {STARTUP_SECONDS:g} s.",
+                ["Check that the Prefect server and the marketplace database answer."],
+            ) from None
+        answer = (done.stdout.strip().splitlines() or [""])[-1]
+        try:
+            if done.returncode != 0:
+                failure = SetupFailure.model_validate_json(answer)
+                raise LaunchFailed(failure.error, failure.suggestions)
+            setup = StackSetup.model_validate_json(answer)
+        except ValidationError:  # it crashed instead of answering
+            raise LaunchFailed(f"Setting up skillworks failed:\n{done.stderr.strip()[-3000:] or '(no output)'}") from None
+        self.workspace_root = self.workspace or setup.workspace_root
+        return setup.skills
 
-        with temporary_settings(updates={PREFECT_API_URL: self.prefect_api_url}):
-            asyncio.run(register_blocks())
-            if self.workspace_root is None:
-                self.workspace_root = asyncio.run(load_settings(refresh=True)).workspace_root
-
-    def _wait_for_deployments(self) -> None:
+    def _wait_for_deployments(self, expected: int) -> None:
         """Until the serving process has registered a deployment per skill."""
-        expected = len(load_builtin_catalog().ids())
         serving = self.children[-1]
         query = {"deployments": {"tags": {"all_": ["skillworks"]}}}
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -203,20 +241,11 @@ class SkillworksStack:
         raise LaunchFailed(f"serve did not register the skills' deployments within {STARTUP_SECONDS:g} s")
 
     def _spawn(
-        self, name: str, argv: list[str], overrides: dict[str, str], stop_signal: int = signal.SIGTERM
+        self, name: str, argv: list[str], overrides: dict[str, str], stop_signal: int = signal.SIGTERM,
+        supervised: bool = False,
     ) -> ChildProcess:
-        process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            bufsize=1,
-            env=environment_with(overrides),
-            start_new_session=True,
-        )
-        child = ChildProcess(name, process, stop_signal)
-        threading.Thread(target=self._echo, args=(child,), name=f"echo-{name}", daemon=True).start()
+        child = ChildProcess(name, argv, environment_with(overrides), self._echo, stop_signal, supervised)
+        child.start()
         self.children.append(child)
         return child
 
@@ -238,6 +267,12 @@ class SkillworksStack:
 
     def _announce(self) -> None:
         base = f"http://{_url_host(self.host)}:{self.port}"
+        if self.ready is not None:
+            self.ready({
+                "status": "up", "dashboard": f"{base}/", "api": f"{base}/api", "prefectUi": str(self.prefect_ui_url),
+                "workspace": str(self.workspace_root),
+            })
+            return
         self.console.print(
             "\n[bold green]skillworks is up[/]\n"
             f"  dashboard   {base}/\n"
@@ -250,6 +285,21 @@ class SkillworksStack:
     def _stop_all(self) -> None:
         for child in reversed(self.children):
             child.stop()
+
+
+def embedded_server_settings(api_url: str) -> dict[str, str]:
+    """Settings of the Prefect server ``skillworks up`` starts.
+
+    The UI asks the server where its API is, and the server answers from its settings, not
+    from ``--port``: without these it would send the UI to port 4200. Events are stored
+    every half second (instead of 5 s), so a client re-attaching to a run that just ended
+    finds its last events stored.
+    """
+    return {
+        "PREFECT_UI_API_URL": api_url,
+        "PREFECT_SERVER_API_PORT": api_url.rsplit(":", 1)[1].split("/", 1)[0],
+        "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.5",
+    }
 
 
 def is_loopback(host: str) -> bool:

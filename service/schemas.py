@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
+from service.workflow_schemas import NodeExecution
 from skills.definition import SkillDefinition
+from skills.estimates import MeasuredTime
 from skills.parameters import parameter_json_schema
 from skills.planning import ExecutionPlan, WireModel
 
@@ -32,6 +34,9 @@ class ValidateRequest(SkillRequest):
 
 class ExecuteRequest(SkillRequest):
     """``POST /api/execute-skill``: start a run and stream it."""
+
+    # Lets a sandboxed skill that declares `permissions: {network: true}` reach the network in this run.
+    allow_network: bool = False
 
 
 class ConfirmRequest(WireModel):
@@ -66,6 +71,7 @@ class SkillMetadata(WireModel):
     category: str
     description: str
     estimated_time: str
+    measured_time: MeasuredTime | None = None  # from the skill's completed runs, once there are enough
     estimated_files: str
     parameters: dict[str, ParameterInfo]
     parameters_schema: dict[str, Any]
@@ -73,10 +79,25 @@ class SkillMetadata(WireModel):
     total_steps: int
     critical_steps: int
     requires: dict[str, str]
+    source: str  # builtin | local | installed | dev
+    trust: str  # built-in | operator | signed (marketplace: digest and signature checked) | unsigned (dev)
+    digest: str  # sha256 of the marketplace package, or of the skill folder's files
+    publisher: str | None = None
+    sandboxed: bool  # third-party code: runs only in the sandbox
+    network: bool  # declares it needs the network (a sandboxed run gets it only with allowNetwork)
+    folder: str | None = None  # a dev skill's folder (so `skillworks dev` can tell which skills are its)
 
     @classmethod
     def of(cls, skill: SkillDefinition) -> SkillMetadata:
+        origin = skill.origin
         return cls(
+            source=origin.source if origin else "local",
+            trust=origin.trust if origin else "operator",
+            digest=origin.digest if origin else "",
+            publisher=origin.publisher if origin else None,
+            sandboxed=skill.sandboxed,
+            network=skill.permissions.network,
+            folder=str(skill.folder) if origin and origin.source == "dev" else None,
             id=skill.id,
             name=skill.name,
             version=skill.version,
@@ -106,9 +127,20 @@ class SkillMetadata(WireModel):
         )
 
 
+class CatalogProblem(WireModel):
+    """A skill folder that failed to load: where, from which source, why, and what still serves."""
+
+    folder: str
+    source: str
+    error: str
+    skill_id: str | None = None
+    serving_previous: bool = False
+
+
 class SkillCatalogResponse(WireModel):
     skills: list[SkillMetadata]
     count: int
+    problems: list[CatalogProblem] = Field(default_factory=list)
 
 
 class FieldError(WireModel):
@@ -140,6 +172,11 @@ class ExecutionRecord(WireModel):
     rollback_token: str
     rolled_back_at: str | None = None
     prefect_url: str | None
+    kind: Literal["skill", "workflow"] = "skill"
+    workflow_id: str | None = None  # a workflow's run, or the workflow a node run belongs to
+    nodes: list[NodeExecution] | None = None  # a workflow's run: its nodes
+    node_id: str | None = None  # a node's run: which node
+    workflow_execution_id: str | None = None  # a node's run: the workflow run it belongs to
 
 
 class ExecutionHistory(WireModel):
@@ -168,5 +205,7 @@ class RollbackResponse(WireModel):
     already_rolled_back: bool
     deleted: list[str]
     restored: list[str]
-    conflicts: list[str]
+    conflicts: list[str] = Field(description="The run's own changes left in place (edited since, or behind a symlink)")
+    kept: list[str] = Field(description="Folders the run created, left because others put files in them")
+    reasons: dict[str, str] = Field(description="Why each conflict or kept folder was left")
     rolled_back_at: str | None

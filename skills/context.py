@@ -15,12 +15,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
 from skills.commands import CommandResult, RunningCommands, run_command
-from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, Level, Persona, SkillDefinition
+from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, Level, Persona, SkillDefinition, StepSpec
 from skills.environment import EnvironmentReport
 from skills.journal import JournalEntry
-from skills.workspace import Workspace
+from skills.workspace import FileChange, Workspace
 
 LogSink = Callable[[str, str, str], None]  # (step_id, level, message)
 
@@ -52,16 +53,28 @@ class StepContext:
     workspace: Workspace
     environment: EnvironmentReport = field(default_factory=EnvironmentReport)
     outputs: dict[str, Any] = field(default_factory=dict)
-    step_timeout: float = DEFAULT_STEP_TIMEOUT_SECONDS
+    default_step_timeout: float = DEFAULT_STEP_TIMEOUT_SECONDS  # for steps that set none
+    step_timeout: float = DEFAULT_STEP_TIMEOUT_SECONDS  # the current step's
     on_log: LogSink = _ignore_log
     commands: list[PlannedCommand] = field(default_factory=list)
     persona_changes: list[PersonaChange] = field(default_factory=list)
     step_id: str | None = None
     # Machine settings a step may need, by name, filled by flows/ from blocks.settings (skills
     # cannot import blocks, which imports Prefect): {"advisory_db": Path | None}. Only named
-    # values are passed, never the whole Settings (it holds the API token).
+    # values are passed, never the whole Settings (it holds the API token). A sandboxed step reads
+    # "sandbox_memory_mb" and "sandbox_processes" (its limits) from here.
     settings: dict[str, Any] = field(default_factory=dict)
     running: RunningCommands = field(default_factory=RunningCommands)
+    # Whether the user allowed the network for this execution (a sandboxed skill that declares
+    # it gets it only then; built-in skills are not sandboxed).
+    network_allowed: bool = False
+    # Where this run's changes start in ``workspace.changes``: a workflow's chained dry runs
+    # share one pretending workspace, which also holds the upstream nodes' changes.
+    first_change: int = 0
+
+    @property
+    def own_changes(self) -> list[FileChange]:
+        return self.workspace.changes[self.first_change:]
 
     @property
     def pretend(self) -> bool:
@@ -79,9 +92,12 @@ class StepContext:
         """A path inside the target folder: ``ctx.file("src", "App.tsx")``."""
         return str(PurePosixPath(self.target, *parts))
 
-    def begin_step(self, step_id: str) -> None:
-        self.step_id = step_id
-        self.workspace.current_step = step_id
+    def begin_step(self, step: StepSpec) -> None:
+        """Make ``step`` the current one: its changes, commands and logs are attributed to it,
+        and its commands get its timeout."""
+        self.step_id = step.id
+        self.workspace.current_step = step.id
+        self.step_timeout = step.timeout or self.default_step_timeout
 
     def log(self, message: str, level: str = "info") -> None:
         self.on_log(self.step_id or "", level, message)
@@ -147,13 +163,15 @@ class StepContext:
 
     def _templates(self) -> jinja2.Environment:
         folder = self.skill.folder / "templates" if self.skill.folder else None
-        return _template_environment(str(folder))
+        return _template_environment(str(folder), self.skill.sandboxed)
 
 
 @lru_cache(maxsize=None)
-def _template_environment(folder: str) -> jinja2.Environment:
-    """One Jinja environment per templates folder, so compiled templates are reused."""
-    return jinja2.Environment(
+def _template_environment(folder: str, sandboxed: bool) -> jinja2.Environment:
+    """One Jinja environment per templates folder, so compiled templates are reused; a third-party
+    skill's templates render in Jinja's sandbox (no attribute tricks reaching Python internals)."""
+    environment_type = jinja2.sandbox.SandboxedEnvironment if sandboxed else jinja2.Environment
+    return environment_type(
         loader=jinja2.FileSystemLoader(folder),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

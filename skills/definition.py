@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from skills.errors import SkillDefinitionError
+from skills.origin import SkillOrigin
 
 ParameterType = Literal["text", "boolean", "select", "number", "path", "list"]
 Level = Literal["beginner", "intermediate", "expert"]
@@ -23,6 +24,7 @@ LEVELS: tuple[Level, ...] = ("beginner", "intermediate", "expert")
 PERSONAS: tuple[Persona, ...] = ("ai-engineer", "architect", "security", "devops", "full-stack")
 
 DEFAULT_STEP_TIMEOUT_SECONDS = 30.0
+_ESTIMATE = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*(seconds?|minutes?|hours?)$")
 
 _CONDITION = re.compile(r"^\s*(not\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:(==|!=)\s*(.+?))?\s*$")
 
@@ -130,6 +132,37 @@ class TargetSpec(BaseModel):
         return self.path.format_map(_Placeholders(values))
 
 
+OutputType = Literal["text", "number", "boolean", "path", "list", "object"]
+_OUTPUT_SOURCE = re.compile(r"^(target|files_created|params\.[A-Za-z_][A-Za-z0-9_]*|steps\.[a-z0-9][a-z0-9-]*\.[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+class OutputSpec(BaseModel):
+    """A value a run returns, for workflows' templates (``{{node.outputs.name}}``).
+
+    ``from`` says where it comes from: ``target`` (the folder the skill worked in, relative
+    to the workspace), ``files_created`` (how many files the run created), ``params.<name>``
+    (a validated parameter) or ``steps.<step id>.<key>`` (a key of what a step returned).
+    Paths are relative to the workspace, so they can feed another skill's ``path`` parameter.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    type: OutputType
+    description: str = ""
+    source: str = Field(alias="from", pattern=_OUTPUT_SOURCE.pattern)
+
+
+class SkillPermissions(BaseModel):
+    """What a skill asks for beyond writing its target through the workspace.
+
+    Marketplace skills run sandboxed with none of these unless declared (and, for the network,
+    allowed by the user for that execution); the marketplace's scan flags undeclared use.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    network: bool = False
+
+
 class SkillDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -145,8 +178,14 @@ class SkillDefinition(BaseModel):
     target: TargetSpec | None = None
     requires: dict[str, str] = Field(default_factory=dict)
     dependencies: dict[str, list[str]] = Field(default_factory=dict)
+    tags: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
+    permissions: SkillPermissions = Field(default_factory=SkillPermissions)
+    outputs: dict[str, OutputSpec] = Field(default_factory=dict)
     body: str = ""
     folder: Path | None = None
+    origin: SkillOrigin | None = None  # set by the catalog, never by the front matter
 
     @model_validator(mode="after")
     def _check_references(self) -> SkillDefinition:
@@ -158,7 +197,28 @@ class SkillDefinition(BaseModel):
         for owner, condition in conditions:
             if condition and condition.parameter not in self.parameters:
                 raise ValueError(f"{owner}: condition names unknown parameter {condition.parameter!r}")
+        for name, output in self.outputs.items():
+            kind, _, rest = output.source.partition(".")
+            if kind == "params" and rest not in self.parameters:
+                raise ValueError(f"output {name}: no parameter {rest!r}")
+            if kind == "steps" and rest.partition(".")[0] not in ids:
+                raise ValueError(f"output {name}: no step {rest.partition('.')[0]!r}")
         return self
+
+    @property
+    def sandboxed(self) -> bool:
+        """Third-party code (installed or dev): its steps and templates run only in the sandbox."""
+        return self.origin is not None and self.origin.sandboxed
+
+    @property
+    def estimated_seconds(self) -> float | None:
+        """The middle of ``estimated_time`` ("3-5 minutes" -> 240), None if it cannot be read."""
+        match = _ESTIMATE.match(self.estimated_time.strip())
+        if not match:
+            return None
+        low, high, unit = match.groups()
+        middle = (float(low) + float(high or low)) / 2
+        return middle * (60 if unit.startswith("minute") else 3600 if unit.startswith("hour") else 1)
 
     @property
     def critical_step_count(self) -> int:
@@ -193,7 +253,7 @@ def parse_skill_markdown(text: str, folder: Path | None = None) -> SkillDefiniti
     if not isinstance(front, dict):
         raise SkillDefinitionError(f"{where}: front matter must be a mapping")
     try:
-        return SkillDefinition.model_validate({**front, "body": parts[2].strip(), "folder": folder})
+        return SkillDefinition.model_validate({**front, "body": parts[2].strip(), "folder": folder, "origin": None})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SkillDefinitionError(f"{where}: {problems}") from exc

@@ -16,10 +16,11 @@ class SkillworksError(Exception):
 class UserMessageError(SkillworksError):
     """An error whose message is meant to be read by the person running a skill."""
 
-    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+    def __init__(self, message: str, suggestions: list[str] | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.suggestions = suggestions or []
+        self.field = field  # the parameter at fault, when one is
 
 
 class SkillDefinitionError(SkillworksError):
@@ -62,8 +63,9 @@ class PathOutsideWorkspaceError(UserMessageError):
     """A path would land outside the workspace root (traversal, absolute or symlink)."""
 
     def __init__(self, path: str, reason: str) -> None:
+        shown = path if len(path) <= 120 else f"{path[:60]}…{path[-40:]} ({len(path)} characters)"
         super().__init__(
-            f"Path {path!r} is not allowed: {reason}.",
+            f"Path {shown!r} is not allowed: {reason}.",
             ["Use a relative path inside the workspace, without '..' or symlinks."],
         )
         self.path = path

@@ -18,7 +18,10 @@ FALLBACK_GIT_IDENTITY = ("skillworks", "skillworks@localhost")
 
 
 def git_output(repository: Path, *argv: str) -> str | None:
-    """Stdout of a read-only git query in ``repository``, or None when git says no."""
+    """Stdout of a read-only git query in ``repository``, or None when git says no (or the
+    folder is not there yet: a workflow's dry run plans a repository an earlier node creates)."""
+    if not repository.is_dir():
+        return None
     result = run_command(["git", *argv], cwd=repository, timeout=30, check=False)
     return result.output.strip() if result.returncode == 0 else None
 

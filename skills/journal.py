@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
-
-from skills.errors import CommandFailedError
-from skills.git import undo_commit
 
 JOURNAL_DIRNAME = ".skillworks"
 
@@ -39,24 +36,49 @@ class JournalEntry(BaseModel):
 
 
 class ExecutionOwner(BaseModel):
-    """The process running an execution, so a restart can tell a live run from an orphan."""
+    """The process running an execution, so a restart can tell a live run from an orphan.
+
+    The process's start time tells it apart from a later process that got the same pid.
+    """
 
     hostname: str
     pid: int
+    started: int | None = None  # clock ticks after boot, from /proc/<pid>/stat
+
+    @classmethod
+    def this_process(cls) -> ExecutionOwner:
+        return cls(hostname=socket.gethostname(), pid=os.getpid(), started=_process_start(os.getpid()))
+
+    def is_alive(self) -> bool:
+        """Whether the process still runs (on this host: only ask on ``hostname``)."""
+        started = _process_start(self.pid)
+        return started is not None and (self.started is None or started == self.started)
 
 
 class UndoReport(BaseModel):
-    """What an undo did; ``conflicts`` are files edited since the execution, kept as they are."""
+    """What an undo did. It is complete when no conflict is left: ``kept`` folders hold only
+    what others put there, which is not the run's to undo."""
 
     deleted: list[str] = Field(default_factory=list)
     restored: list[str] = Field(default_factory=list)
-    conflicts: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)  # the run's own changes, still in place
+    kept: list[str] = Field(default_factory=list)  # folders the run created, left for what others put in them
+    reasons: dict[str, str] = Field(default_factory=dict)  # why each conflict or kept folder was left
     already_undone: bool = False
     undone_at: datetime | None = None
 
     @property
     def complete(self) -> bool:
         return not self.conflicts
+
+
+def _process_start(pid: int) -> int | None:
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (2nd field) may hold spaces: fields after the last ')' start at the 3rd.
+    return int(stat_line.rsplit(")", 1)[1].split()[19])
 
 
 def sha256_of(data: bytes) -> str:
@@ -115,134 +137,21 @@ class ExecutionJournal:
         return report if report is not None and report.complete else None
 
     def undo(self, force: bool = False, keep_for_resume: bool = False) -> UndoReport:
-        """Undo every change in reverse order; keep files edited since, unless ``force``.
+        """Undo every change in reverse order, confined to the workspace: see ``skills.undo``."""
+        # Imported here: skills.undo builds on this module's types.
+        from skills.undo import undo_journal
 
-        Idempotent: once complete, another undo changes nothing and says so. An undo that
-        kept conflicts can be repeated (with ``force``) to finish the job. With
-        ``keep_for_resume`` what the run wrote is moved into the journal's ``stash/`` instead
-        of deleted, so a retry can put it back (see ``skills.resume``).
-        """
-        previous = self.undone()
-        if previous is not None:
-            return previous.model_copy(update={"already_undone": True})
-        report = UndoReport()
-        entries = self.entries()
-        for index in reversed(range(len(entries))):
-            entry = entries[index]
-            if self._is_undone(entry):
-                continue
-            if keep_for_resume and self._set_aside(index, entry) and entry.kind != "modify_file":
-                report.deleted.append(entry.path)  # moved into the stash: gone from the workspace
-                continue
-            self._undo_entry(entry, force, report)
-        report.undone_at = datetime.now(timezone.utc)
-        write_atomically(self.undo_report_file, report.model_dump_json().encode())
-        return report
-
-    def _is_undone(self, entry: JournalEntry) -> bool:
-        """Whether the workspace already shows this entry undone (by an earlier, partial undo)."""
-        target = self.workspace_root / entry.path
-        if entry.kind in ("create_file", "create_path", "create_dir"):
-            return not target.exists() and not target.is_symlink()
-        if entry.backup is None or not target.is_file():
-            return False
-        return target.read_bytes() == (self.directory / entry.backup).read_bytes()
+        return undo_journal(self, force, keep_for_resume)
 
     def stashed(self, index: int) -> Path:
         """Where ``undo(keep_for_resume=True)`` moved what entry ``index`` wrote."""
         return self.directory / "stash" / f"{index:06d}"
-
-    def _set_aside(self, index: int, entry: JournalEntry) -> bool:
-        """Keep what entry ``index`` wrote in the stash; True if there was something to keep."""
-        target = self.workspace_root / entry.path
-        if entry.kind not in ("create_file", "create_path", "modify_file") or not (target.exists() or target.is_symlink()):
-            return False
-        self.stashed(index).parent.mkdir(parents=True, exist_ok=True)
-        if entry.kind == "modify_file":
-            shutil.copy2(target, self.stashed(index))  # the backup is restored over it next
-        else:
-            os.replace(target, self.stashed(index))  # a rename: node_modules moves in no time
-        return True
-
-    def _undo_entry(self, entry: JournalEntry, force: bool, report: UndoReport) -> None:
-        if entry.kind == "docker_image":
-            _undo_docker_image(entry, report)
-            return
-        if entry.kind == "git_commit":
-            _undo_git_commit(self.workspace_root / entry.path, entry.resource or "", report)
-            return
-        target = self.workspace_root / entry.path
-        if entry.kind in ("create_file", "modify_file") and not force and _changed_since(target, entry.sha256):
-            report.conflicts.append(entry.path)
-            return
-        if entry.kind in ("create_file", "create_path"):
-            if _remove(target, recursive=True):
-                report.deleted.append(entry.path)
-        elif entry.kind == "create_dir":
-            # Whatever is still inside was put there after the execution: keep it, unless forced.
-            if _remove(target, recursive=force):
-                report.deleted.append(entry.path)
-            elif target.exists():
-                report.conflicts.append(entry.path)
-        elif entry.backup is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, (self.directory / entry.backup).read_bytes())
-            if entry.mode is not None:
-                os.chmod(target, entry.mode)
-            report.restored.append(entry.path)
 
     def _next_backup_number(self) -> int:
         if self._count is None:
             self._count = len(self.entries())
         self._count += 1
         return self._count - 1
-
-
-def _undo_docker_image(entry: JournalEntry, report: UndoReport) -> None:
-    # Imported here: only undoing an image build needs the Docker SDK and an engine.
-    from skills.docker_engine import DockerEngineError, remove_image
-
-    label = f"docker image {entry.resource}"
-    try:
-        removed = remove_image(entry.resource or "")
-    except DockerEngineError:
-        report.conflicts.append(label)  # kept for now: a later undo tries again
-        return
-    if removed:
-        report.deleted.append(label)
-
-
-def _undo_git_commit(repository: Path, commit: str, report: UndoReport) -> None:
-    label = f"git commit {commit[:12]} in {repository.name}"
-    if not (repository / ".git").exists():
-        return  # the repository itself was created by the execution and is gone already
-    try:
-        outcome = undo_commit(repository, commit)
-    except CommandFailedError:
-        report.conflicts.append(label)  # the revert conflicts with later work: left to the user
-        return
-    if outcome != "already undone":
-        report.restored.append(label)
-
-
-def _changed_since(path: Path, expected_sha256: str | None) -> bool:
-    if expected_sha256 is None or not path.is_file():
-        return False
-    return sha256_of(path.read_bytes()) != expected_sha256
-
-
-def _remove(path: Path, recursive: bool) -> bool:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-        return True
-    if path.is_dir():
-        if recursive:
-            shutil.rmtree(path)
-            return True
-        if not any(path.iterdir()):
-            path.rmdir()
-            return True
-    return False
 
 
 def write_atomically(path: Path, data: bytes) -> None:

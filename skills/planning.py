@@ -12,22 +12,19 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field
 
 from skills.catalog import step_functions
 from skills.context import StepContext
 from skills.definition import LEVELS, PERSONAS, Level, Persona, SkillDefinition, StepSpec
 from skills.environment import EnvironmentReport, check_environment
-from skills.errors import FieldIssue, UserMessageError
+from skills.errors import FieldIssue, PathOutsideWorkspaceError, UserMessageError
+from skills.estimates import MeasuredDuration
+from skills.outputs import skill_outputs
 from skills.parameters import ParameterValidation, validate_parameters
+from skills.runner import StepHooks, StepRun, run_steps_blocking
+from skills.wire import WireModel
 from skills.workspace import Workspace
-
-
-class WireModel(BaseModel):
-    """Serialises with camelCase names, as the documented API does."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
 class Preflight(WireModel):
@@ -74,14 +71,19 @@ class ExecutionPlan(WireModel):
     persona_changes: list[str]
     ignored_parameters: dict[str, str]
     estimated_total_time: str
+    measured_time: MeasuredDuration | None = None  # from this skill's past runs, when there are enough
     estimated_output_files: int
     output_path: str | None
+    outputs: dict[str, Any] = Field(default_factory=dict)  # planned values; None where only a real run knows
 
 
 def preflight(
-    skill: SkillDefinition, raw_parameters: Any, level: Any, persona: Any, workspace_root: Path
+    skill: SkillDefinition, raw_parameters: Any, level: Any, persona: Any, workspace_root: Path,
+    workspace: Workspace | None = None,
 ) -> Preflight:
-    """Validate everything a run depends on; never raises for bad input, reports it."""
+    """Validate everything a run depends on; never raises for bad input, reports it.
+
+    ``workspace`` is a pretending one a chained dry run shares (see ``plan_skill``)."""
     validation = validate_parameters(skill, raw_parameters)
     result = Preflight(
         values=validation.values, errors=list(validation.issues), ignored_parameters=validation.ignored
@@ -93,7 +95,8 @@ def preflight(
             FieldIssue("persona", f"{persona!r} is not a persona", f"use one of: {', '.join(PERSONAS)}")
         )
     if validation.valid:
-        result.target = _check_target(skill, validation, workspace_root, result.errors)
+        workspace = workspace or Workspace(workspace_root, pretend=True)
+        result.target = _check_target(skill, validation, workspace, result.errors)
     result.environment = check_environment(skill.requires)
     result.errors.extend(FieldIssue("environment", message) for message in result.environment.errors)
     result.warnings.extend(result.environment.warnings)
@@ -101,12 +104,11 @@ def preflight(
 
 
 def _check_target(
-    skill: SkillDefinition, validation: ParameterValidation, workspace_root: Path, errors: list[FieldIssue]
+    skill: SkillDefinition, validation: ParameterValidation, workspace: Workspace, errors: list[FieldIssue]
 ) -> str | None:
     if skill.target is None:
         return None
     field_name = _placeholder_field(skill.target.path)
-    workspace = Workspace(workspace_root, pretend=True)
     try:
         relative = workspace.relative(skill.target.resolve(validation.values))
     except UserMessageError as exc:
@@ -117,7 +119,7 @@ def _check_target(
         errors.append(
             FieldIssue(field_name, f"folder {folder} already exists and is not empty", "choose another name or move that folder away")
         )
-    if skill.target.must == "existing" and not folder.is_dir():
+    if skill.target.must == "existing" and not workspace.is_dir(relative):
         errors.append(FieldIssue(field_name, f"folder {folder} does not exist", "give a project folder inside the workspace"))
     return relative
 
@@ -127,25 +129,21 @@ def _placeholder_field(template: str) -> str:
     return match.group(1) if match else "target"
 
 
-def step_skip_reason(step: StepSpec, values: dict[str, Any]) -> str | None:
-    """Why ``step`` will not run with these parameter values, or None if it will."""
-    if step.when is None or step.when.holds(values):
-        return None
-    return f"skipped because {step.when.describe(values)}"
-
-
 def plan_skill(
     skill: SkillDefinition,
     raw_parameters: Any,
     level: Level | str,
     persona: Persona | str,
     workspace_root: Path,
+    workspace: Workspace | None = None,
 ) -> tuple[Preflight, ExecutionPlan | None]:
     """The dry run: pre-flight, then every active step against a pretending workspace.
 
-    Returns the pre-flight and, when it passed, the plan.
+    Returns the pre-flight and, when it passed, the plan. ``workspace`` (pretending) lets a
+    workflow chain dry runs: a node sees the files its upstream nodes would have created.
     """
-    checked = preflight(skill, raw_parameters, level, persona, workspace_root)
+    workspace = workspace or Workspace(workspace_root, pretend=True)
+    checked = preflight(skill, raw_parameters, level, persona, workspace_root, workspace)
     if not checked.ok:
         return checked, None
     context = StepContext(
@@ -153,53 +151,79 @@ def plan_skill(
         params=checked.values,
         level=level,  # type: ignore[arg-type]
         persona=persona,  # type: ignore[arg-type]
-        workspace=Workspace(workspace_root, pretend=True),
+        workspace=workspace,
         environment=checked.environment,
+        first_change=len(workspace.changes),
     )
-    functions = step_functions(skill)
-    planned: list[PlannedStep] = []
-    for index, step in enumerate(skill.steps, start=1):
-        try:
-            planned.append(_plan_step(index, step, context, functions.get(step.id)))
-        except UserMessageError as exc:
-            # A step that refuses in the dry run (a project folder that is not there) would
-            # refuse the real run too: report it like any pre-flight error.
-            checked.errors.append(FieldIssue(step.id, exc.message, " ".join(exc.suggestions)))
-            return checked, None
-    missing = [step.name for step in planned if step.status == "not-implemented"]
+    dry_run = _DryRun(context)
+    try:
+        run_steps_blocking(context, step_functions(skill), dry_run)
+    except (UserMessageError, OSError) as exc:
+        # A step that refuses in the dry run (a project folder that is not there, a name
+        # too long for the file system) would refuse the real run too: report it like
+        # any pre-flight error, on the parameter at fault when the step names it.
+        assert dry_run.current is not None, "only steps raise here"
+        checked.errors.append(_step_refusal(skill, dry_run.current.spec, exc))
+        return checked, None
+    missing = [step.name for step in dry_run.planned if step.status == "not-implemented"]
     if missing:
         checked.warnings.append(f"not implemented yet, so executing this skill fails at: {', '.join(missing)}")
-    return checked, _assemble_plan(skill, context, planned, checked)
+    return checked, _assemble_plan(skill, context, dry_run.planned, checked)
 
 
-def _plan_step(index: int, step: StepSpec, context: StepContext, function: Any) -> PlannedStep:
-    base = dict(
-        index=index, id=step.id, name=step.title(context.params), critical=step.critical,
-        timeout_seconds=step.timeout, retries=step.retries,
-    )
-    reason = step_skip_reason(step, context.params)
-    if reason:
-        return PlannedStep(**base, status="skip", reason=reason)
-    if function is None:
-        return PlannedStep(**base, status="not-implemented", reason="this step has no implementation yet")
-    changes_before = len(context.workspace.changes)
-    commands_before, persona_before = len(context.commands), len(context.persona_changes)
-    context.begin_step(step.id)
-    context.outputs[step.id] = function(context)
-    new_changes = context.workspace.changes[changes_before:]
-    return PlannedStep(
-        **base,
-        status="run",
-        files=[c.path for c in new_changes if not c.is_dir],
-        commands=[" ".join(c.argv) for c in context.commands[commands_before:]],
-        persona_changes=[p.change for p in context.persona_changes[persona_before:]],
-    )
+class _DryRun(StepHooks):
+    """Records, per step, what the pretending run did."""
+
+    def __init__(self, context: StepContext) -> None:
+        self.context = context
+        self.planned: list[PlannedStep] = []
+        self.current: StepRun | None = None
+        self._commands_before = self._persona_before = 0
+
+    def _base(self, step: StepRun) -> dict[str, Any]:
+        spec = step.spec
+        return dict(
+            index=step.index, id=spec.id, name=step.name, critical=spec.critical,
+            timeout_seconds=spec.timeout, retries=spec.retries,
+        )
+
+    async def skipped(self, step: StepRun, reason: str) -> None:
+        self.planned.append(PlannedStep(**self._base(step), status="skip", reason=reason))
+
+    async def missing(self, step: StepRun) -> None:
+        self.planned.append(
+            PlannedStep(**self._base(step), status="not-implemented", reason="this step has no implementation yet")
+        )
+
+    async def before(self, step: StepRun) -> None:
+        self.current = step
+        self._commands_before = len(self.context.commands)
+        self._persona_before = len(self.context.persona_changes)
+
+    async def completed(self, step: StepRun, output: Any) -> None:
+        self.planned.append(PlannedStep(
+            **self._base(step),
+            status="run",
+            files=[c.path for c in step.changes if not c.is_dir],
+            commands=[" ".join(c.argv) for c in self.context.commands[self._commands_before:]],
+            persona_changes=[p.change for p in self.context.persona_changes[self._persona_before:]],
+        ))
+
+
+def _step_refusal(skill: SkillDefinition, step: StepSpec, error: UserMessageError | OSError) -> FieldIssue:
+    target_field = _placeholder_field(skill.target.path) if skill.target else None
+    if isinstance(error, UserMessageError):
+        # A path refused inside a step is one under the target folder the parameters named.
+        at_fault = error.field or (target_field if isinstance(error, PathOutsideWorkspaceError) else None)
+        return FieldIssue(at_fault or step.id, error.message, " ".join(error.suggestions))
+    where = f" ({error.filename})" if error.filename else ""
+    return FieldIssue(target_field or step.id, f"{error.strerror or error}{where}", "check the paths this skill is given")
 
 
 def _assemble_plan(
     skill: SkillDefinition, context: StepContext, steps: list[PlannedStep], checked: Preflight
 ) -> ExecutionPlan:
-    changes = context.workspace.changes
+    changes = context.own_changes
     files = list(dict.fromkeys(c.path for c in changes if not c.is_dir))
     return ExecutionPlan(
         skill=skill.name,
@@ -216,4 +240,5 @@ def _assemble_plan(
         estimated_total_time=skill.estimated_time,
         estimated_output_files=len(files),
         output_path=checked.target,
+        outputs=skill_outputs(context),
     )

@@ -71,8 +71,7 @@ def put_back(journal: ExecutionJournal, step_ids: set[str], workspace: Workspace
         elif entry.kind in ("create_file", "modify_file"):
             workspace.write_bytes(entry.path, stashed.read_bytes(), executable=os.access(stashed, os.X_OK))
         elif entry.kind == "create_path":
-            workspace.expect_created(entry.path, is_dir=stashed.is_dir())
-            os.replace(stashed, workspace.path(entry.path))
+            workspace.move_in(stashed, entry.path, is_dir=stashed.is_dir())
         elif entry.kind == "delete_file":
             workspace.delete_file(entry.path)
 

@@ -2,7 +2,9 @@
 
 Every path is confined to the workspace root (no ``..``, no absolute paths, no symlink
 escapes), every write is atomic (temp file + rename), and every change is journaled
-before it is made. With ``pretend=True`` (the dry run) the same calls record what *would*
+before it is made. Paths are checked when a step names them (for a clear error), and every
+read and write walks them again through ``ConfinedRoot``, so a symlink swapped in between
+— by a command the run started, say — is refused rather than followed. With ``pretend=True`` (the dry run) the same calls record what *would*
 change and keep the would-be bytes in memory, so later steps read what earlier steps
 "wrote" and the dry run follows exactly the code path of the real run.
 """
@@ -10,12 +12,14 @@ change and keep the would-be bytes in memory, so later steps read what earlier s
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from skills.confined import ConfinedRoot
 from skills.errors import PathOutsideWorkspaceError
-from skills.journal import JOURNAL_DIRNAME, ExecutionJournal, JournalEntry, sha256_of, write_atomically
+from skills.journal import JOURNAL_DIRNAME, ExecutionJournal, JournalEntry, sha256_of
 
 FileChangeKind = Literal["create", "modify", "delete"]
 
@@ -35,6 +39,7 @@ class Workspace:
 
     def __init__(self, root: Path, journal: ExecutionJournal | None = None, pretend: bool = False) -> None:
         self.root = root.resolve()
+        self.confined = ConfinedRoot(self.root)
         self.journal = journal
         self.pretend = pretend
         self.changes: list[FileChange] = []
@@ -47,8 +52,9 @@ class Workspace:
         """Normalise ``path`` to a workspace-relative POSIX path, refusing any escape."""
         text = str(path)
         if text not in self._confined:
-            # Resolving symlinks costs a system call per path component; steps ask about the
-            # same paths again and again (exists, write, parents), so each is checked once.
+            # Checking costs a system call per path component, and steps ask about the same
+            # paths again and again (exists, write, parents): each is checked once. The
+            # reads and writes themselves walk the path again (``ConfinedRoot``).
             self._confined[text] = self._confine(text)
         return self._confined[text]
 
@@ -62,10 +68,24 @@ class Workspace:
             raise PathOutsideWorkspaceError(text, "'..' is not allowed")
         if pure.parts and pure.parts[0] == JOURNAL_DIRNAME:
             raise PathOutsideWorkspaceError(text, f"{JOURNAL_DIRNAME}/ holds skillworks' own journal")
-        resolved = (self.root / pure).resolve()
-        if resolved != self.root and self.root not in resolved.parents:
-            raise PathOutsideWorkspaceError(text, "it leads outside the workspace through a symlink")
+        self._refuse_symlinks_on_the_way(text, pure)
         return pure.as_posix()
+
+    def _refuse_symlinks_on_the_way(self, text: str, pure: PurePosixPath) -> None:
+        """No component may be a symlink, wherever it leads: the writes would refuse it anyway
+        (``ConfinedRoot`` never follows one), and the dry run must give the same verdict."""
+        current = self.root
+        for part in pure.parts:
+            current = current / part
+            try:
+                info = current.lstat()
+            except FileNotFoundError:
+                return  # nothing further down exists yet
+            except OSError as exc:  # a name too long for the file system, a component that is a file...
+                raise PathOutsideWorkspaceError(text, exc.strerror or str(exc)) from None
+            if stat.S_ISLNK(info.st_mode):
+                where = current.relative_to(self.root).as_posix()
+                raise PathOutsideWorkspaceError(text, f"{where!r} is a symlink, and symlinks are not followed")
 
     def path(self, relative: str | PurePosixPath) -> Path:
         """The absolute path for a workspace-relative one (checked)."""
@@ -75,11 +95,25 @@ class Workspace:
         key = self.relative(relative)
         if key in self._pretend_files:
             return self._pretend_files[key] is not None
-        return key in self._pretend_dirs or (self.root / key).exists()
+        return key in self._pretend_dirs or self._lstat(key) is not None
+
+    def is_dir(self, relative: str) -> bool:
+        """A folder, on disk or (pretending) made earlier in this dry run."""
+        key = self.relative(relative)
+        return key in self._pretend_dirs or self.path(key).is_dir()
 
     def is_empty_dir_or_missing(self, relative: str) -> bool:
-        target = self.path(relative)
+        key = self.relative(relative)
+        inside = f"{key}/" if key != "." else ""
+        pretended = [path for path, data in self._pretend_files.items() if data is not None and path.startswith(inside)]
+        pretended += [path for path in self._pretend_dirs if path.startswith(inside)]
+        if pretended:
+            return False
+        target = self.path(key)
         return not target.exists() or (target.is_dir() and not any(target.iterdir()))
+
+    def _lstat(self, key: str) -> os.stat_result | None:
+        return self.confined.lstat(key) if key != "." else self.root.lstat()
 
     def read_bytes(self, relative: str) -> bytes:
         key = self.relative(relative)
@@ -88,7 +122,7 @@ class Workspace:
             if data is None:
                 raise FileNotFoundError(key)
             return data
-        return (self.root / key).read_bytes()
+        return self.confined.read_bytes(key)
 
     def read_text(self, relative: str) -> str:
         return self.read_bytes(relative).decode("utf-8")
@@ -106,7 +140,7 @@ class Workspace:
                 self._pretend_dirs.add(name)
                 continue
             self._journal(JournalEntry(kind="create_dir", path=name, step_id=self.current_step))
-            (self.root / name).mkdir()
+            self.confined.make_folder(name)
 
     def write_text(self, relative: str, text: str, executable: bool = False) -> None:
         self.write_bytes(relative, text.encode("utf-8"), executable)
@@ -122,18 +156,17 @@ class Workspace:
         if self.pretend:
             self._pretend_files[key] = data
             return
-        target = self.root / key
+        mode = 0o755 if executable else None
         if existed:
-            old_mode = target.stat().st_mode & 0o7777
+            old_mode = self.confined.lstat(key).st_mode & 0o7777  # type: ignore[union-attr]
             entry = JournalEntry(
                 kind="modify_file", path=key, sha256=sha256_of(data), mode=old_mode, step_id=self.current_step
             )
-            self._journal(entry, target.read_bytes())
+            self._journal(entry, self.confined.read_bytes(key))
+            mode = mode or old_mode
         else:
             self._journal(JournalEntry(kind="create_file", path=key, sha256=sha256_of(data), step_id=self.current_step))
-        write_atomically(target, data)
-        if executable:
-            os.chmod(target, 0o755)
+        self.confined.write_atomically(key, data, mode=mode)
 
     def delete_file(self, relative: str) -> None:
         key = self.relative(relative)
@@ -141,12 +174,12 @@ class Workspace:
         if self.pretend:
             self._pretend_files[key] = None
             return
-        target = self.root / key
+        old_mode = self.confined.lstat(key).st_mode & 0o7777  # type: ignore[union-attr]
         self._journal(
-            JournalEntry(kind="delete_file", path=key, mode=target.stat().st_mode & 0o7777, step_id=self.current_step),
-            target.read_bytes(),
+            JournalEntry(kind="delete_file", path=key, mode=old_mode, step_id=self.current_step),
+            self.confined.read_bytes(key),
         )
-        target.unlink()
+        self.confined.unlink(key)
 
     def expect_created(self, relative: str, is_dir: bool) -> None:
         """Journal a path a command is about to create (``node_modules``, ``.git``) so undo removes it."""
@@ -154,8 +187,17 @@ class Workspace:
         if self.exists(key):
             return
         self._note(FileChange(key, "create", self.current_step, is_dir=is_dir))
-        if not self.pretend:
+        if self.pretend:
+            if is_dir:  # later steps (and a workflow's later nodes) see the folder, as on disk
+                self._pretend_dirs.add(key)
+        else:
             self._journal(JournalEntry(kind="create_path", path=key, step_id=self.current_step))
+
+    def move_in(self, source: Path, relative: str, is_dir: bool) -> None:
+        """Move ``source`` (outside the workspace, a retry's stash) to ``relative``, journaled as created."""
+        self.expect_created(relative, is_dir)
+        if not self.pretend:
+            self.confined.move_in(source, self.relative(relative))
 
     def _note(self, change: FileChange) -> None:
         self.changes.append(change)

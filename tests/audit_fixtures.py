@@ -84,3 +84,68 @@ def make_shop_project(folder: Path) -> Path:
     write(folder / "public" / "config.json", '{"theme": "dark"}\n', mode=0o777)
     write(folder / "README.md", "# shop\n")
     return folder
+
+
+# One line per JS/TS rule that must fire, and lines that look alike but must not.
+VULNERABLE_JS = """\
+const { exec, execFile } = require("child_process");
+const cp = require("node:child_process");
+const crypto = require("crypto");
+const jwt = require("jsonwebtoken");
+const SIGNING_SECRET = "dev-signing-secret-1";
+const lookup = /^user:(\\d+)$/;
+
+app.get("/files", (req, res) => exec(`ls ${req.query.dir}`));
+app.get("/zip", (req, res) => cp.spawn("sh", ["-c", "zip -r out.zip " + req.query.dir], { shell: true }));
+app.get("/user", (req, res) => db.query("SELECT * FROM users WHERE id = " + req.query.id));
+const sql = `DELETE FROM sessions WHERE token = '${req.body.token}'`;
+pool.query(sql);
+app.post("/calc", (req, res) => res.send(String(eval(req.body.expression))));
+https.get({ host: "api.partner.example", rejectUnauthorized: false });
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+const digest = crypto.createHash("md5").update(password).digest("hex");
+const cipher = crypto.createCipheriv("des-ede3-cbc", key, iv);
+const token = jwt.sign({ sub: user.id }, SIGNING_SECRET);
+jwt.verify(incoming, process.env.JWT_SECRET, { algorithms: ["none"] });
+element.innerHTML = req.query.message;
+
+lookup.exec(input);
+execFile("ls", ["-la", dir]);
+exec("git status");
+pool.query("SELECT * FROM users WHERE id = $1", [req.query.id]);
+eval("2 + 2");
+crypto.createHash("sha256").update(body);
+crypto.createCipheriv("aes-256-gcm", key, iv);
+jwt.sign({ sub: user.id }, process.env.JWT_SECRET);
+element.textContent = req.query.message;
+"""
+
+VULNERABLE_TSX = """\
+import React from "react";
+
+export const Comment = ({ html }: { html: string }) => <div dangerouslySetInnerHTML={{ __html: html }} />;
+export const Banner = () => <div dangerouslySetInnerHTML={{ __html: "<b>Sale</b>" }} />;
+"""
+
+VULNERABLE_PY = """\
+import subprocess
+import yaml
+
+
+def run(command):
+    return subprocess.call(command, shell=True)
+
+
+def load(text):
+    return yaml.load(text)
+"""
+
+
+def make_polyglot_project(folder: Path) -> Path:
+    """A Django 3.0 API with a Node front: vulnerable code in both languages, an EOL line, a repeated secret."""
+    write(folder / "requirements.txt", "Django==3.0.14\nPyYAML==5.1\n")
+    write(folder / "server" / "app.js", VULNERABLE_JS)
+    write(folder / "web" / "Comment.tsx", VULNERABLE_TSX)
+    write(folder / "api" / "tasks.py", VULNERABLE_PY)
+    write(folder / "deploy" / "env.sh", f"export GITHUB_TOKEN={GITHUB_TOKEN}\ncurl -H 'Authorization: token {GITHUB_TOKEN}' x\n")
+    return folder

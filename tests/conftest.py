@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,16 +16,28 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
+
+from bench.postgres import SERVER as POSTGRES_SERVER
+from bench.postgres import temporary_database
+
+# Session fixtures kept in modules of their own, shared by the test modules that use them.
+pytest_plugins = ["tests.observed_mix"]
 
 REPO = Path(__file__).resolve().parent.parent
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="skillworks-tests-"))
 WORKSPACE = SESSION_DIR / "workspace"
 NPM_CACHE = REPO / ".cache" / "npm"
+# Test skills (slow steps, pauses, many files) served and listed beside the built-in ones.
+FIXTURE_SKILLS = REPO / "tests" / "fixtures" / "skills"
+# Third-party skills (a clean one, a hostile one): published, installed or served as dev folders.
+THIRD_PARTY_SKILLS = REPO / "tests" / "fixtures" / "thirdparty"
+TEST_SECRET = f"canary-{uuid.uuid4().hex}"
 
 
 def free_port() -> int:
@@ -48,7 +59,15 @@ def pytest_configure(config: pytest.Config) -> None:
         PREFECT_RUNNER_POLL_FREQUENCY="1",
         PREFECT_LOGGING_TO_API_BATCH_INTERVAL="0.3",
         SKILLWORKS_WORKSPACE=str(WORKSPACE),
+        SKILLWORKS_HOME=str(SESSION_DIR / "skillworks-home"),
+        SKILLWORKS_SKILL_FOLDERS=str(FIXTURE_SKILLS),
         npm_config_cache=str(NPM_CACHE),
+        # Installs of marketplace skills (uv, npm, packages) are cached across sessions.
+        SKILLWORKS_CACHE=str(REPO / ".cache" / "skillworks"),
+        # Sandboxed steps that try to exhaust memory are stopped early on this shared machine.
+        SKILLWORKS_SANDBOX_MEMORY_MB="256",
+        # A secret every process the tests start has: sandboxed skills must not be able to read it.
+        SKILLWORKS_TEST_SECRET=TEST_SECRET,
     )
 
 
@@ -91,10 +110,13 @@ def wait_until_ok(url: str, process: subprocess.Popen[bytes], name: str, seconds
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[str]:
-    """A Prefect server on SQLite under the session's PREFECT_HOME."""
+    """A Prefect server on SQLite under the session's PREFECT_HOME, set up as ``skillworks up`` sets up its own."""
+    from service.launcher import embedded_server_settings
+
     process = start_process(
         "prefect-server",
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(PREFECT_PORT)],
+        env=embedded_server_settings(os.environ["PREFECT_API_URL"]),
     )
     wait_until_ok(f"{os.environ['PREFECT_API_URL']}/health", process, "prefect-server")
     yield os.environ["PREFECT_API_URL"]
@@ -118,11 +140,14 @@ class ServingProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        from skills.catalog import CatalogSources, load_catalog
+
+        expected = len(load_catalog(CatalogSources(local_folders=(FIXTURE_SKILLS,))).ids()) + 1  # every skill, and rollback
         self.process = start_process("serve", [sys.executable, "-m", "flows", "--limit", "4"], new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             response = httpx.post(f"{self.api_url}/deployments/filter", json={"limit": 50})
-            if response.status_code == 200 and len(response.json()) >= 6:  # five skills and rollback
+            if response.status_code == 200 and len(response.json()) >= expected:
                 return
             if self.process.poll() is not None:
                 raise RuntimeError((SESSION_DIR / "serve.log").read_text()[-3000:])
@@ -130,9 +155,10 @@ class ServingProcess:
         raise RuntimeError("the serving process registered no deployments within 60 s")
 
     def kill(self) -> None:
-        """SIGKILL the serving process and every flow-run process it started: no clean-up at all."""
+        """SIGKILL the serving process alone, as an operator's ``kill -9 <pid>`` would: no clean-up
+        at all, and nothing else is killed for it (its runs must die with it on their own)."""
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.kill()
         self.process.wait()
 
     def stop(self) -> None:
@@ -150,12 +176,13 @@ def served_skills(prefect_server: str) -> Iterator[ServingProcess]:
 
 
 @contextmanager
-def running_facade(name: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """A REST facade (``service.app:create_app``) on a free port; yields its base URL."""
+def running_facade(name: str, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+    """A REST facade (``service.app:create_app``) on a free port, in ``workers`` processes; yields its base URL."""
     port = free_port()
     process = start_process(
         name,
-        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1", "--port", str(port),
+         *(["--workers", str(workers)] if workers > 1 else [])],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -238,3 +265,46 @@ def docker_host() -> Iterator[str]:
     else:
         os.environ["DOCKER_HOST"] = current
     stop_process(process)
+
+
+@contextmanager
+def marketplace_database(backend: str, name: str) -> Iterator[str]:
+    """A new, empty marketplace database for ``backend`` (sqlite or postgresql); PostgreSQL's is dropped after."""
+    if backend == "sqlite":
+        yield f"sqlite:///{SESSION_DIR / f'{name}-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    import psycopg
+
+    with ExitStack() as cleanup:
+        try:
+            url = cleanup.enter_context(temporary_database(f"test_{name.replace('-', '_')}"))
+        except psycopg.OperationalError as exc:
+            pytest.fail(f"PostgreSQL does not answer at {POSTGRES_SERVER} (user postgres, trust auth): {exc}")
+        yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Each marketplace test runs once on SQLite (the embedded default) and once on PostgreSQL."""
+    return request.param
+
+
+class MarketFacade(NamedTuple):
+    base: str
+    admin_token: str
+    database_url: str
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+
+@contextmanager
+def marketplace_facade(backend: str, name: str) -> Iterator[MarketFacade]:
+    """A facade with its own marketplace database and an admin token (``SKILLWORKS_API_TOKEN``)."""
+    token = uuid.uuid4().hex
+    with marketplace_database(backend, name) as url:
+        home = SESSION_DIR / f"{name}-home"
+        environment = {"SKILLWORKS_DATABASE_URL": url, "SKILLWORKS_API_TOKEN": token, "SKILLWORKS_HOME": str(home)}
+        with running_facade(name, env=environment) as base:
+            yield MarketFacade(base, token, url)

@@ -1,7 +1,8 @@
-"""Run a skill's steps in plain Python, as the Prefect flow in ``flows/`` would, without a server.
+"""Run a skill's steps in plain Python, without a server, through the product's own step loop.
 
 ``dry_run`` is the planner's preview; ``execute_steps`` runs every active step for real in a
-journaled workspace. Skill tests compare the two and inspect what the execution left behind.
+journaled workspace with ``skills.runner`` (the loop the Prefect flow runs, minus its tasks,
+pauses and events). Skill tests compare the two and inspect what the execution left behind.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from skills.catalog import step_functions
 from skills.context import StepContext
-from skills.definition import DEFAULT_STEP_TIMEOUT_SECONDS, SkillDefinition
+from skills.definition import SkillDefinition
 from skills.journal import ExecutionJournal
-from skills.planning import ExecutionPlan, plan_skill, preflight, step_skip_reason
+from skills.planning import ExecutionPlan, plan_skill, preflight
+from skills.runner import run_steps_blocking
 from skills.workspace import Workspace
 
 
@@ -49,11 +51,13 @@ def execute_steps(
     execution_id: str = "exec-test",
     logs: list[str] | None = None,
     settings: dict[str, Any] | None = None,
+    network_allowed: bool = False,
 ) -> Execution:
     """Run every active step for real, in order, journaled; any failure propagates.
 
     Log lines the steps write go to ``logs`` when given; ``settings`` is what flows/ passes
-    from the machine's settings (``{"advisory_db": ...}``).
+    from the machine's settings (``{"advisory_db": ...}``); ``network_allowed`` is the
+    execution's ``allowNetwork``.
     """
     checked = preflight(skill, parameters, "expert", persona, workspace_root)
     assert checked.ok, checked.errors
@@ -66,16 +70,11 @@ def execute_steps(
         workspace=Workspace(workspace_root, journal),
         environment=checked.environment,
         settings=settings or {},
+        network_allowed=network_allowed,
     )
     if logs is not None:
         context.on_log = lambda step_id, level, message: logs.append(message)
-    functions = step_functions(skill)
-    for step in skill.steps:
-        if step_skip_reason(step, context.params):
-            continue
-        context.begin_step(step.id)
-        context.step_timeout = step.timeout or DEFAULT_STEP_TIMEOUT_SECONDS
-        context.outputs[step.id] = functions[step.id](context)
+    run_steps_blocking(context, step_functions(skill))
     return Execution(context, journal)
 
 

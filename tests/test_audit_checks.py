@@ -1,4 +1,4 @@
-"""The audit's building blocks: OSV version ranges, manifest readers, the advisory download, truffleHog."""
+"""The audit's building blocks: OSV version ranges, manifest readers, the advisory download, trufflehog."""
 
 from __future__ import annotations
 
@@ -10,18 +10,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from audit_fixtures import AWS_ACCESS_KEY, NPM_RECORDS, write
 
-from skills.audit import advisories
-from skills.audit.advisories import (
-    LocalOsvDatabase,
-    PackageVersion,
-    update_advisory_database,
-)
+from skills.audit import advisories, advisory_import
+from skills.audit.advisories import LocalOsvDatabase, PackageVersion
+from skills.audit.advisory_import import update_advisory_database
 from skills.audit.manifests import scan_manifests
 from skills.audit.osv import affects, severity_of
 from skills.audit.secrets import scan_secrets, scan_with_trufflehog
 from skills.errors import AdvisoryDatabaseError
+from tests.audit_fixtures import AWS_ACCESS_KEY, NPM_RECORDS, write
 
 
 def npm_record(*events: dict[str, str], kind: str = "SEMVER") -> dict:
@@ -132,21 +129,24 @@ def test_advisory_update_stores_records_by_package_for_the_local_database(tmp_pa
 
     assert counts == {"npm": 2}
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")) == [
+        "npm/.skillworks-source.json",
         "npm/lodash/GHSA-35jh-r3h4-6jhm.json",
         "npm/minimist/GHSA-xvch-5gv4-984h.json",
     ]
+    source = json.loads((tmp_path / "npm" / ".skillworks-source.json").read_text())
+    assert (source["source"], source["records"]) == ("https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip", 2)
     found = LocalOsvDatabase(tmp_path).records_for([PackageVersion("npm", "lodash", "4.17.20")])
     assert [r["id"] for r in found[PackageVersion("npm", "lodash", "4.17.20")]] == ["GHSA-35jh-r3h4-6jhm"]
 
 
 def test_advisory_update_fails_with_a_clear_error_when_osv_is_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A closed local port stands for the archive host wherever the test runs.
-    monkeypatch.setattr(advisories, "OSV_ARCHIVE_URL", "http://127.0.0.1:9/{ecosystem}/all.zip")
+    monkeypatch.setattr(advisory_import, "OSV_ARCHIVE_URL", "http://127.0.0.1:9/{ecosystem}/all.zip")
 
     with pytest.raises(AdvisoryDatabaseError, match="Could not download the PyPI advisories") as raised:
         update_advisory_database(tmp_path / "db", ["PyPI"])
 
-    assert any("SKILLWORKS_ADVISORY_DB" in suggestion for suggestion in raised.value.suggestions)
+    assert any("skillworks advisories import" in suggestion for suggestion in raised.value.suggestions)
     assert not (tmp_path / "db" / "pypi").exists()
 
 
@@ -170,13 +170,20 @@ def test_trufflehog_findings_are_added_masked_and_deduplicated(tmp_path: Path, m
     assert [(f.rule, f.path, f.line, f.details["masked"]) for f in extra] == [("truffleHog Slack", "notes.txt", 2, "xox********")]
 
 
-def test_advisories_update_command_reports_the_failure_and_exits_1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(advisories, "OSV_ARCHIVE_URL", "http://127.0.0.1:9/{ecosystem}/all.zip")
+def test_advisories_update_command_reports_the_failure_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
 
-    assert advisories.advisories_update_main(tmp_path) == 1
-    assert "error: Could not download the npm advisories" in capsys.readouterr().err
+    from service.cli import app
+
+    monkeypatch.setattr(advisory_import, "OSV_ARCHIVE_URL", "http://127.0.0.1:9/{ecosystem}/all.zip")
+    monkeypatch.setenv("SKILLWORKS_ADVISORY_DB", str(tmp_path))
+
+    human = CliRunner().invoke(app, ["advisories", "update"])
+    scripted = CliRunner().invoke(app, ["advisories", "update", "--json"])
+
+    assert human.exit_code == 1 and "Error: Could not download the npm advisories" in human.stderr
+    assert scripted.exit_code == 1 and scripted.stdout == ""
+    assert json.loads(scripted.stderr)["error"].startswith("Could not download the npm advisories")
 
 
 def test_osv_api_answers_are_used_when_it_is_reachable() -> None:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from skill_runner import dry_run, execute_steps, files_on_disk
 
 from skills.catalog import load_builtin_catalog
 from skills.definition import SkillDefinition
 from skills.errors import StepError
 from skills.journal import JOURNAL_DIRNAME
+from tests.skill_runner import dry_run, execute_steps, files_on_disk
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_HOME = REPO / ".cache" / "test-home"

@@ -1,54 +1,140 @@
-"""A run whose processes are killed mid-step is rolled back automatically after a restart."""
+"""An operator's ``kill -9`` of the serving process, at the worst moments, then a restart.
+
+Whatever the run was doing — paused for a confirmation, inside a step's command tree,
+half-way through the journal's writes — no process of it survives the kill, and after the
+restart, with nobody acting, the run is ``Crashed``, the workspace is byte-identical to
+before, and the client that was streaming the run got an ``error`` event saying it was
+rolled back.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
+from skills.journal import ExecutionJournal
 from tests.conftest import ServingProcess
-from tests.runtime import processes_working_in
+from tests.runtime import processes_with, processes_working_in
 from tests.sse import read_events
-from tests.test_execution_stream import react_request, unique
 from tests.tree import tree_fingerprint
 
+RECOVERY_SECONDS = 30
+# The run's processes die as soon as they see the serving process gone; a loaded CI machine
+# may take a few seconds to schedule them.
+PROCESSES_DIE_SECONDS = 10
 
-def test_sigkill_during_npm_install_then_restart_rolls_the_run_back(
-    facade: str, served_skills: ServingProcess, workspace: Path
-) -> None:
-    before = tree_fingerprint(workspace)
-    name = unique("killed")
-    events: list[dict] = []
-    installing = threading.Event()
 
-    def follow() -> None:
+class StreamFollower:
+    """A client streaming one execution in the background, as the dashboard or the CLI would."""
+
+    def __init__(self, facade: str, request: dict[str, Any]) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.changed = threading.Condition()
+        self._thread = threading.Thread(target=self._follow, args=(facade, request), daemon=True)
+        self._thread.start()
+
+    def _follow(self, facade: str, request: dict[str, Any]) -> None:
         with httpx.Client(base_url=facade, timeout=httpx.Timeout(30, read=300)) as client:
-            request = react_request(name, installDependencies=True)
             with client.stream("POST", "/api/execute-skill", json=request) as response:
                 for _, data in read_events(response):
-                    events.append(data)
-                    if data.get("stepId") == "install-dependencies" and data["type"] == "step_progress":
-                        installing.set()
+                    with self.changed:
+                        self.events.append(data)
+                        self.changed.notify_all()
 
-    follower = threading.Thread(target=follow, daemon=True)
-    follower.start()
-    assert installing.wait(timeout=120), events
-    time.sleep(1.0)  # npm is now writing node_modules
+    def wait_for(self, condition: Callable[[list[dict[str, Any]]], bool], seconds: float = 120) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: condition(self.events), timeout=seconds), self.events
+
+    @property
+    def execution_id(self) -> str:
+        return self.events[0]["executionId"]
+
+    def finish(self) -> list[dict[str, Any]]:
+        self._thread.join(timeout=RECOVERY_SECONDS + 60)
+        assert not self._thread.is_alive(), f"the stream did not end: {self.events[-3:]}"
+        return self.events
+
+
+def crash_points_request(folder: str, marker: str, level: str = "expert", files: int = 10) -> dict[str, Any]:
+    return {
+        "skillId": "crash-points", "level": level, "persona": "full-stack",
+        "parameters": {"folder": folder, "marker": marker, "files": files},
+    }
+
+
+def outlived(owner: int | None, marker: str, folder: Path) -> str:
+    """What of the run is still alive, for the failure message."""
+    pids = sorted({*([owner] if owner else []), *processes_with(marker), *processes_working_in(folder)})
+    described = [f"{pid}: {Path(f'/proc/{pid}/cmdline').read_bytes().replace(bytes(1), b' ').decode(errors='replace')[:200]}"
+                 for pid in pids if Path(f"/proc/{pid}").exists()]
+    return "a process of the run outlived the serving process:\n" + "\n".join(described)
+
+
+def journal_lines(workspace: Path, execution_id: str) -> int:
+    entries = ExecutionJournal(workspace, execution_id).entries_file
+    return len(entries.read_bytes().splitlines()) if entries.exists() else 0
+
+
+def paused_before_the_second_step(facade: str, folder: str, marker: str, workspace: Path) -> StreamFollower:
+    run = StreamFollower(facade, crash_points_request(folder, marker, level="beginner"))
+    run.wait_for(lambda events: bool(events) and events[-1]["type"] == "awaiting_confirmation")
+    httpx.post(f"{facade}/api/executions/{run.execution_id}/confirm", json={"proceed": True}, timeout=30)
+    run.wait_for(lambda events: [e["type"] for e in events].count("awaiting_confirmation") == 2)
+    return run
+
+
+def inside_a_command(facade: str, folder: str, marker: str, workspace: Path) -> StreamFollower:
+    run = StreamFollower(facade, crash_points_request(folder, marker))
+    run.wait_for(lambda events: any(e.get("stepId") == "run-command" for e in events))
+    deadline = time.monotonic() + 30
+    while len(processes_with(marker)) < 2:  # the command and its grandchild in a session of its own
+        assert time.monotonic() < deadline, "the command tree did not start"
+        time.sleep(0.05)
+    return run
+
+
+def inside_the_journal_writes(facade: str, folder: str, marker: str, workspace: Path) -> StreamFollower:
+    run = StreamFollower(facade, crash_points_request(folder, marker, files=20000))
+    run.wait_for(lambda events: any(e.get("stepId") == "write-files" for e in events))
+    deadline = time.monotonic() + 60
+    while journal_lines(workspace, run.execution_id) < 300:
+        assert time.monotonic() < deadline, "the step wrote nothing"
+        time.sleep(0.01)
+    return run
+
+
+@pytest.mark.parametrize("kill_point", [paused_before_the_second_step, inside_a_command, inside_the_journal_writes])
+def test_sigkill_of_the_serving_process_then_a_restart_leaves_no_process_and_no_change(
+    facade: str, served_skills: ServingProcess, workspace: Path, kill_point: Callable[..., StreamFollower]
+) -> None:
+    before = tree_fingerprint(workspace)
+    folder, marker = f"crash-{uuid.uuid4().hex[:8]}", f"marker-{uuid.uuid4().hex[:8]}"
+    run = kill_point(facade, folder, marker, workspace)
+    owner = ExecutionJournal(workspace, run.execution_id).owner()
+    assert owner is not None and owner.is_alive()
 
     served_skills.kill()
-    assert (workspace / name).exists(), "the run was killed half-way, leaving its files"
-    time.sleep(1.0)
-    assert processes_working_in(workspace / name) == [], "npm died with the process that ran the step"
-    served_skills.start()
+    try:
+        deadline = time.monotonic() + PROCESSES_DIE_SECONDS
+        while owner.is_alive() or processes_with(marker) or processes_working_in(workspace / folder):
+            assert time.monotonic() < deadline, outlived(owner.pid if owner.is_alive() else None, marker, workspace / folder)
+            time.sleep(0.05)
+    finally:
+        served_skills.start()  # whatever happened, the session's other tests need it serving
 
-    execution_id = events[0]["executionId"]
-    deadline = time.monotonic() + 120
+    recovered_by = time.monotonic() + RECOVERY_SECONDS
     with httpx.Client(base_url=facade, timeout=30) as client:
-        while client.get(f"/api/executions/{execution_id}").json()["status"] != "rolled_back":
-            assert time.monotonic() < deadline, client.get(f"/api/executions/{execution_id}").json()
-            time.sleep(1)
+        while (record := client.get(f"/api/executions/{run.execution_id}").json())["status"] != "rolled_back":
+            assert time.monotonic() < recovered_by, record
+            time.sleep(0.5)
+    assert record["stateName"] == "Crashed"
     assert tree_fingerprint(workspace) == before
-    follower.join(timeout=60)
-    assert events[-1]["type"] == "error"
+    last = run.finish()[-1]
+    assert last["type"] == "error" and last["rolledBack"] is True, last

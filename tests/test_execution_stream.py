@@ -147,7 +147,10 @@ def test_a_failing_critical_step_fails_the_run_and_rolls_back(api: httpx.Client,
     assert failed and failed[-1]["stepId"] == "initialize-git" and failed[-1]["critical"] is True
     assert events[-1][1]["type"] == "error"
     assert events[-1][1]["rolledBack"] is True
-    assert not (workspace / name).exists()
+    # Everything the run created is gone; the file planted by hand is not the run's to delete.
+    assert [p.name for p in (workspace / name).iterdir()] == [".git"]
+    (workspace / name / ".git").unlink()
+    (workspace / name).rmdir()
     record = api.get(f"/api/executions/{events[0][1]['executionId']}").json()
     assert (record["status"], record["stateName"]) == ("rolled_back", "Failed")
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import (
+
+from tests.conftest import (
     REPO,
     SESSION_DIR,
     free_port,
@@ -27,6 +28,7 @@ from conftest import (
 )
 
 SKILLS = ["cicd-pipeline", "docker-config", "react-setup", "rest-api", "security-audit"]
+WORKFLOWS = ["approved-release", "full-stack-starter", "nightly-audit", "services-fan-out"]
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -66,7 +68,7 @@ def prefect(env: dict[str, str], *arguments: str) -> None:
 
 
 def test_deploy_all_creates_a_worker_deployment_per_skill_and_rollback(deployed: dict[str, dict[str, Any]]) -> None:
-    assert sorted(deployed) == sorted([*SKILLS, "rollback"])
+    assert sorted(deployed) == sorted([*SKILLS, "rollback", *WORKFLOWS, "inline"])
     for skill_id in SKILLS:
         deployment = deployed[skill_id]
         assert set(deployment["tags"]) == {"skillworks", f"skill:{skill_id}"}
@@ -97,6 +99,18 @@ def test_the_example_schedule_is_created_inactive(deployed: dict[str, dict[str, 
 
     assert schedule["schedule"]["cron"] == "0 6 * * 1"
     assert schedule["active"] is False
+
+
+def test_every_example_workflow_is_deployed_and_the_nightly_audit_is_scheduled_inactive(
+    deployed: dict[str, dict[str, Any]],
+) -> None:
+    for workflow_id in WORKFLOWS:
+        deployment = deployed[workflow_id]
+        assert deployment["entrypoint"] == "flows.workflow_flow.run_workflow"
+        assert deployment["parameters"] == {"workflow_id": workflow_id}
+        assert set(deployment["tags"]) == {"skillworks", f"workflow:{workflow_id}"}
+    [nightly] = deployed["nightly-audit"]["schedules"]
+    assert nightly["schedule"]["cron"] == "0 2 * * *" and nightly["active"] is False
 
 
 def test_a_worker_runs_a_deployed_skill(

@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from skill_runner import dry_run, execute_steps, files_on_disk
 
 from skills.catalog import load_builtin_catalog
+from tests.skill_runner import dry_run, execute_steps, files_on_disk
 
 NPM_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "npm"
 

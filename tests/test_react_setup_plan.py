@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from skill_runner import dry_run, execute_steps, files_on_disk
 
 from skills.catalog import load_builtin_catalog, step_functions
 from skills.context import StepContext
@@ -25,6 +24,7 @@ from skills.git import has_git_identity
 from skills.journal import JOURNAL_DIRNAME
 from skills.planning import plan_skill, preflight
 from skills.workspace import Workspace
+from tests.skill_runner import dry_run, execute_steps, files_on_disk
 
 STYLINGS = ("Tailwind CSS", "Styled Components", "CSS Modules")
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
-from skill_runner import dry_run, execute_steps, files_on_disk
-from test_rest_api_plan import COMBINATIONS
 
 from skills.catalog import load_builtin_catalog
 from skills.definition import PERSONAS
+from tests.conftest import free_port
+from tests.skill_runner import dry_run, execute_steps, files_on_disk
+from tests.test_rest_api_plan import COMBINATIONS
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from skill_runner import dry_run, execute_steps, files_on_disk
 
 from skills.catalog import load_builtin_catalog, step_functions
 from skills.context import StepContext
@@ -20,6 +19,7 @@ from skills.definition import PERSONAS, SkillDefinition
 from skills.errors import StepError
 from skills.planning import preflight
 from skills.workspace import Workspace
+from tests.skill_runner import dry_run, execute_steps, files_on_disk
 
 FRAMEWORKS = ("Express", "Fastify", "Hapi")
 AUTHENTICATIONS = ("JWT", "OAuth2", "API Key", "None")

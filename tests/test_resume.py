@@ -24,6 +24,9 @@ def fail_at_git_step(api: httpx.Client, workspace: Path, name: str) -> str:
                 api.post(f"/api/executions/{execution_id}/confirm", json={"proceed": True})
             last = data
     assert last["type"] == "error" and last["rolledBack"] is True, last
+    # The rollback removed all the run made and kept the planted file; the user removes it, fixing the cause.
+    assert [p.name for p in (workspace / name).iterdir()] == [".git"]
+    (workspace / name / ".git").unlink()
     return execution_id
 
 
@@ -31,7 +34,7 @@ def test_retry_runs_only_the_failed_step_and_ends_like_an_uninterrupted_run(api:
     name = unique("resumed")
     planned = api.post("/api/validate-skill", json=react_request(name, testing=False)).json()["dryRunPreview"]
     failed_id = fail_at_git_step(api, workspace, name)
-    assert not (workspace / name).exists()
+    assert list((workspace / name).iterdir()) == []
 
     events = execute(api, None, answers=[True], path=f"/api/executions/{failed_id}/retry")
 

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_fixtures import AWS_ACCESS_KEY, make_shop_project, write, write_advisory_db
-from skill_runner import dry_run, execute_steps
 
-from skills.audit import advisories
+from skills.audit import advisories, npm_audit
 from skills.audit.secrets import secret_hash
 from skills.catalog import load_builtin_catalog
 from skills.definition import SkillDefinition
 from skills.journal import JOURNAL_DIRNAME
 from skills.planning import plan_skill
+from tests.audit_fixtures import AWS_ACCESS_KEY, make_shop_project, write, write_advisory_db
+from tests.skill_runner import dry_run, execute_steps
 
 REPORTS = ("security-report.md", "security-report.json", "security-report.sarif")
 SHOP_FINDINGS = [
@@ -46,6 +46,13 @@ def unreachable_osv_api(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(advisories, "OSV_API_URL", "http://127.0.0.1:9/v1")
 
 
+@pytest.fixture(autouse=True)
+def without_npm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact findings are asserted as on a machine without npm: npm audit's answers come from the live
+    registry (and this machine's registry refuses its audit endpoint). test_npm_audit.py covers npm audit."""
+    monkeypatch.setattr(npm_audit, "NPM", "npm-is-not-installed-here")
+
+
 @pytest.fixture(scope="module")
 def skill() -> SkillDefinition:
     return load_builtin_catalog().get("security-audit")
@@ -66,7 +73,7 @@ def audit(skill: SkillDefinition, workspace: Path, advisory_db: Path | None, per
     """Run the audit for real; return its JSON report."""
     values = {"projectPath": "shop", "checkPermissions": True, **parameters}
     execute_steps(skill, values, persona, workspace, settings={"advisory_db": advisory_db})
-    return json.loads((workspace / "shop" / "security-report.json").read_text())
+    return json.loads((workspace / values["projectPath"] / "security-report.json").read_text())
 
 
 def summary(report: dict[str, Any]) -> list[tuple[str, str, str, str, int | None]]:
@@ -77,7 +84,7 @@ def test_audit_finds_exactly_the_planted_problems(skill: SkillDefinition, worksp
     report = audit(skill, workspace, advisory_db)
 
     assert summary(report) == SHOP_FINDINGS
-    assert report["summary"] == {"critical": 1, "high": 6, "medium": 2, "low": 3}
+    assert report["summary"] == {"critical": 1, "high": 6, "medium": 2, "low": 3, "unrated": 0}
     assert report["verdict"] == "fail"
     dependencies = report["checks"]["dependencies"]
     assert dependencies["advisoryStatus"] == "checked"
@@ -98,7 +105,7 @@ def test_findings_say_where_what_and_how_to_fix(skill: SkillDefinition, workspac
     assert urllib3["details"]["aliases"] == ["CVE-2023-43804", "GHSA-v845-jxx5-vc9f"]
     assert findings[("GHSA-35jh-r3h4-6jhm", "package-lock.json")]["title"] == "lodash 4.17.20: Command Injection in lodash"
     aws = findings[("AWS Access Key", "api/settings.py")]
-    assert aws["details"] == {"masked": "AKIA********", "hashedSecret": secret_hash(AWS_ACCESS_KEY)}
+    assert aws["details"] == {"masked": "AKIA********", "hashedSecret": secret_hash(AWS_ACCESS_KEY), "lines": [2]}
     markdown = (workspace / "shop" / "security-report.md").read_text()
     assert AWS_ACCESS_KEY not in markdown and AWS_ACCESS_KEY not in json.dumps(findings[("AWS Access Key", "api/settings.py")])
     assert "**Verdict: FAIL**" in markdown
@@ -187,37 +194,57 @@ def test_secrets_listed_in_the_baseline_stop_being_reported(skill: SkillDefiniti
     assert "1 accepted finding(s) in `.secrets.baseline` not repeated" in (project / "security-report.md").read_text()
 
 
-def test_security_persona_rates_unrated_advisories_high_and_fails_on_medium(
+def test_unrated_advisories_are_called_unrated_in_every_persona_and_fail_the_verdict(
     skill: SkillDefinition, workspace: Path, advisory_db: Path
 ) -> None:
     write(workspace / "shop" / "api" / "requirements.txt", "requests==2.19.0\n")
-    values = {"projectPath": "shop", "checkSecrets": False}
-    plan = dry_run(skill, values, "security", workspace)
+    values = {"projectPath": "shop", "checkSecrets": False, "checkCode": False}
 
-    report = audit(skill, workspace, advisory_db, persona="security", **values)
+    reports = {persona: audit(skill, workspace, advisory_db, persona=persona, **values) for persona in ("full-stack", "security")}
 
-    assert plan.persona_changes == [
-        "advisories that rate no severity count as high, not medium",
-        "the verdict fails on medium findings, not only high and critical",
-    ]
-    # PYSEC-2018-28 and PYSEC-2023-74 rate no severity themselves.
-    assert [(f["rule"], f["severity"]) for f in report["findings"] if f["rule"].startswith("PYSEC")] == [
-        ("PYSEC-2018-28", "high"),
-        ("PYSEC-2023-74", "high"),
-    ]
-    assert report["threshold"] == "medium"
+    for report in reports.values():
+        # PYSEC-2018-28 and PYSEC-2023-74 rate no severity, and PyPA's data holds no record of their aliases.
+        assert [(f["rule"], f["severity"]) for f in report["findings"] if f["rule"].startswith("PYSEC")] == [
+            ("PYSEC-2018-28", "unrated"),
+            ("PYSEC-2023-74", "unrated"),
+        ]
+        assert report["checks"]["dependencies"]["unratedAdvisories"] == 2
+        assert report["verdict"] == "fail"
+    markdown = (workspace / "shop" / "security-report.md").read_text()
+    assert "**2 advisory(ies) rate no severity" in markdown and "| unrated | 2 |" in markdown
+    assert "medium" not in json.dumps([f for f in reports["full-stack"]["findings"] if f["rule"].startswith("PYSEC")])
 
 
-def test_security_persona_adds_entropy_detection(skill: SkillDefinition, tmp_path: Path) -> None:
-    write(tmp_path / "shop" / "signing.py", 'SIGNING_SALT = "6f1ed002ab5595859014ebf0951522d9"\n')
+def test_security_persona_lowers_entropy_thresholds_reports_all_of_bandit_and_fails_on_medium(
+    skill: SkillDefinition, tmp_path: Path
+) -> None:
+    write(tmp_path / "shop" / "cache.py", 'CACHE_BUSTER = "kQ9zR2vX7mT4pL8wN3bY6c"\nimport subprocess\n')
     values = {"projectPath": "shop", "checkDependencies": False}
+    plan = dry_run(skill, values, "security", tmp_path)
 
     default = audit(skill, tmp_path, None, **values)
     strict = audit(skill, tmp_path, None, persona="security", **values)
 
+    assert plan.persona_changes == [
+        "the secret scan's entropy thresholds are lower (finds unknown key formats, more false positives)",
+        "bandit's low-severity and low-confidence issues are reported too",
+        "the verdict fails on medium findings, not only high and critical",
+    ]
     assert summary(default) == []
-    assert summary(strict) == [("secret", "Hex High Entropy String", "low", "signing.py", 1)]
-    assert default["verdict"] == strict["verdict"] == "pass"
+    assert summary(strict) == [
+        ("secret", "High Entropy String", "medium", "cache.py", 1),
+        ("code", "bandit-B404", "low", "cache.py", 2),
+    ]
+    assert (default["threshold"], strict["threshold"]) == ("high", "medium")
+    assert strict["verdict"] == "fail"
+
+
+def test_a_keyed_secret_is_found_by_entropy_in_the_default_persona(skill: SkillDefinition, tmp_path: Path) -> None:
+    write(tmp_path / "shop" / "signing.py", 'SIGNING_SALT = "6f1ed002ab5595859014ebf0951522d9"\n')
+
+    report = audit(skill, tmp_path, None, projectPath="shop", checkDependencies=False)
+
+    assert summary(report) == [("secret", "Hardcoded Secret", "medium", "signing.py", 1)]
 
 
 def test_sarif_has_one_result_per_finding_with_levels_and_locations(
@@ -245,7 +272,7 @@ def test_an_outside_folder_needs_the_flag_and_is_only_read(skill: SkillDefinitio
     checked, refused = plan_skill(skill, {"projectPath": str(outside)}, "expert", "full-stack", workspace)
     assert refused is None
     assert [(issue.field, issue.reason) for issue in checked.errors] == [
-        ("validate-project-path", f"{outside} is outside the workspace ({workspace})."),
+        ("projectPath", f"{outside} is outside the workspace ({workspace})."),
     ]
 
     values = {"projectPath": str(outside), "allowOutsideWorkspace": True}
@@ -283,3 +310,49 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
             continue
         found[str(relative)] = None if path.is_dir() else (path.read_bytes(), os.stat(path).st_mode)
     return found
+
+
+def test_a_pinned_django_3_0_project_fails_on_its_end_of_life_line_and_unrated_advisories(
+    skill: SkillDefinition, tmp_path: Path
+) -> None:
+    write(tmp_path / "legacy" / "requirements.txt", "Django==3.0.14\nPyYAML==5.1\nsqlparse==0.3.1\n")
+    database = write_advisory_db(tmp_path / "advisories", npm=False)
+
+    report = audit(skill, tmp_path, database, projectPath="legacy")
+
+    assert report["verdict"] == "fail"
+    assert [(f["rule"], f["details"].get("package") or f["details"].get("product"), f["severity"]) for f in report["findings"]] == [
+        ("end-of-life", "Django", "high"),
+        ("PYSEC-2021-98", "django", "unrated"),
+        ("PYSEC-2021-99", "django", "unrated"),
+        ("PYSEC-2020-176", "pyyaml", "unrated"),
+        ("PYSEC-2020-96", "pyyaml", "unrated"),
+        ("PYSEC-2021-142", "pyyaml", "unrated"),
+        ("PYSEC-2023-87", "sqlparse", "unrated"),
+    ]
+    dependencies = report["checks"]["dependencies"]
+    assert (dependencies["dataDate"], dependencies["ecosystemsCovered"], dependencies["unratedAdvisories"]) == ("2024-10-10", ["PyPI"], 6)
+    assert dependencies["advisorySource"] == f"local OSV database at {database}"
+    markdown = (tmp_path / "legacy" / "security-report.md").read_text()
+    assert "**Verdict: FAIL**" in markdown
+    assert f"the local OSV database at {database}, data as of **2024-10-10**, covering PyPI" in markdown
+    assert "Django 3.0 reached its end of life on 2021-04-06: it gets no more security fixes" in markdown
+    assert "**6 advisory(ies) rate no severity" in markdown and "| unrated | 6 |" in markdown
+    assert "End-of-life data: endoflife.date release tables" in markdown
+
+
+def test_steps_and_report_name_only_the_engines_that_ran(skill: SkillDefinition, workspace: Path, advisory_db: Path) -> None:
+    logs: list[str] = []
+    execute_steps(skill, {"projectPath": "shop"}, "full-stack", workspace, settings={"advisory_db": advisory_db}, logs=logs)
+
+    report = json.loads((workspace / "shop" / "security-report.json").read_text())
+    checks = report["checks"]
+    assert checks["dependencies"]["scanners"] == ["skillworks OSV matcher"]  # npm is hidden, trufflehog absent
+    assert checks["secrets"]["scanners"] == ["skillworks secret detectors"]
+    assert "dependencies checked with skillworks OSV matcher" in logs
+    assert "secrets scanned with skillworks secret detectors" in logs
+    markdown = (workspace / "shop" / "security-report.md").read_text()
+    assert "npm audit" not in markdown and "trufflehog" not in markdown.lower()
+    names = {step.id: step.name for step in skill.steps}
+    assert names["scan-dependencies"].endswith("npm audit when npm is installed)")
+    assert names["scan-secrets"] == "Scan for Secrets (built-in detectors; trufflehog when installed)"

@@ -18,7 +18,7 @@ DOCUMENTED = {
     "react-setup": ("React Project Setup", "frontend", 9, "3-5 minutes"),
     "docker-config": ("Docker Configuration", "devops", 7, "2-3 minutes"),
     "rest-api": ("REST API Design", "backend", 7, "4-6 minutes"),
-    "security-audit": ("Security Audit", "security", 5, "2-3 minutes"),
+    "security-audit": ("Security Audit", "security", 6, "2-3 minutes"),
     "cicd-pipeline": ("CI/CD Pipeline", "cicd", 5, "3-4 minutes"),
 }
 

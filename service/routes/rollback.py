@@ -12,12 +12,15 @@ from service.deps import PrefectClientDep, SettingsDep
 from service.errors import ApiError, deployment_missing
 from service.history import read_execution
 from service.schemas import RollbackRequest, RollbackResponse
-from skills.journal import ExecutionJournal, UndoReport
+from skills.journal import UndoReport
+from skills.workflows.undo import has_changes
 
 router = APIRouter(prefix="/api", tags=["rollback"])
 
 # Undoing even a large project takes seconds; the run also has to be picked up first.
 ROLLBACK_WAIT_SECONDS = 120
+# The undo itself takes milliseconds once the serving process has it: look often (Prefect's default is 5 s).
+ROLLBACK_POLL_SECONDS = 0.1
 
 
 @router.post("/rollback", response_model=RollbackResponse)
@@ -30,14 +33,14 @@ async def rollback_execution(request: RollbackRequest, client: PrefectClientDep,
     flow_run = await read_execution(client, execution_id)
     if flow_run.state and not flow_run.state.is_final():
         raise ApiError(409, "still_running", f"Execution {execution_id} is still {flow_run.state.name}; cancel it or wait for it to end.")
-    journal = ExecutionJournal(settings.workspace_root, str(execution_id))
-    if not journal.exists():
+    if not has_changes(settings.workspace_root, str(execution_id)):
         raise ApiError(404, "nothing_to_roll_back", f"Execution {execution_id} changed no files in this workspace.")
     try:
         run = await run_deployment(
             rollback_deployment_name(),
             parameters={"rollback_token": request.rollback_token, "force": request.force},
             timeout=ROLLBACK_WAIT_SECONDS,
+            poll_interval=ROLLBACK_POLL_SECONDS,
             client=client,
         )
     except ObjectNotFound:
@@ -53,5 +56,7 @@ async def rollback_execution(request: RollbackRequest, client: PrefectClientDep,
         deleted=report.deleted,
         restored=report.restored,
         conflicts=report.conflicts,
+        kept=report.kept,
+        reasons=report.reasons,
         rolled_back_at=report.undone_at.isoformat() if report.undone_at else None,
     )

@@ -1,12 +1,15 @@
-// The dashboard: skills in the sidebar, the config panel, dry run, execution, history.
+// The dashboard: skills in the sidebar, the config panel, dry run, execution, workflows, history.
 // A client of the same REST API and SSE events as the CLI.
 
 import { apiJson, onTokenNeeded, ApiError } from "./api.js";
-import { h, fill, list, titleCase } from "./dom.js";
+import { h, fill, list, titleCase, formatSeconds } from "./dom.js";
+import { AnalyticsView } from "./analytics.js";
 import { ExecutionView } from "./execution.js";
 import { ParameterForm } from "./form.js";
 import { HistoryView } from "./history.js";
+import { MarketplaceView } from "./marketplace.js";
 import { renderPreview } from "./preview.js";
+import { WorkflowView } from "./workflow.js";
 
 const CATEGORY_ORDER = ["frontend", "devops", "backend", "security", "cicd"];
 const CATEGORY_NAMES = { devops: "DevOps", cicd: "CI/CD" };
@@ -16,7 +19,10 @@ const skills = new Map();
 let form = null;
 
 const execution = new ExecutionView($("#execution"), { skills, onEnd: () => updateButtons() });
-const history = new HistoryView($("#history-panel"), { onAttach: (id) => reattach(id) });
+const history = new HistoryView($("#history-panel"), { onAttach: (id, record) => reattach(id, record) });
+const marketplace = new MarketplaceView($("#marketplace-panel"));
+const workflows = new WorkflowView($("#workflows-panel"));
+const analytics = new AnalyticsView($("#analytics-panel"));
 
 onTokenNeeded(askForToken);
 $("#dry-run").addEventListener("click", dryRun);
@@ -33,6 +39,7 @@ async function loadSkills() {
     const catalog = await apiJson("/api/skill-metadata");
     for (const skill of catalog.skills) skills.set(skill.id, skill);
     renderSidebar(catalog.skills);
+    renderLoadProblems(catalog.problems ?? []);
   } catch (error) {
     fill($("#skill-list"), h("p", { class: "banner bad", role: "alert" }, `Could not load skills: ${error.message}`));
   }
@@ -47,6 +54,16 @@ function renderSidebar(all) {
       h("button", { type: "button", class: "skill", "data-skill": skill.id, onclick: () => selectSkill(skill.id) },
         h("span", { class: "skill-name" }, skill.name),
         h("span", { class: "skill-time" }, skill.estimatedTime))))))));
+}
+
+/** Skill folders that failed to load (a dev folder's broken edit, say): shown above the list. */
+function renderLoadProblems(problems) {
+  if (!problems.length) return;
+  $("#skill-list").prepend(h("div", { class: "banner bad", role: "alert", id: "load-problems" },
+    h("strong", {}, `${problems.length} skill folder(s) failed to load`),
+    h("ul", {}, problems.map((problem) => h("li", {},
+      `${problem.folder} (${problem.source}): ${problem.error}`,
+      problem.servingPrevious ? ` — still serving the last good version of ${problem.skillId}` : "")))));
 }
 
 function rank(category) {
@@ -67,7 +84,10 @@ function selectSkill(id) {
     h("p", { class: "chips" },
       h("span", { class: "chip" }, CATEGORY_NAMES[skill.category] ?? titleCase(skill.category)),
       h("span", { class: "chip" }, `about ${skill.estimatedTime}`),
+      skill.measuredTime ? h("span", { class: "chip measured" }, `measured p50 ${formatSeconds(skill.measuredTime.p50Seconds)}`) : null,
       h("span", { class: "chip" }, `${skill.totalSteps} steps, ${skill.criticalSteps} critical`),
+      skill.source === "builtin" ? null : h("span", { class: "chip", title: `sha256 ${skill.digest}` },
+        `${skill.source} ${skill.version}, ${skill.trust}${skill.publisher ? ` by ${skill.publisher}` : ""}${skill.sandboxed ? ", sandboxed" : ""}`),
       skill.estimatedFiles ? h("span", { class: "chip" }, `${skill.estimatedFiles} files`) : null));
   fill($("#parameters"), form.container);
   $("#empty-state").hidden = true;
@@ -123,10 +143,11 @@ async function execute() {
   }
 }
 
-async function reattach(id) {
-  showTab("tab-run");
+async function reattach(id, record) {
+  const workflow = record?.kind === "workflow";
+  showTab(workflow ? "tab-workflows" : "tab-run");
   try {
-    await execution.attach(id);
+    await (workflow ? workflows.attach(id) : execution.attach(id));
   } catch (error) {
     showFailure(error);
   }
@@ -167,6 +188,9 @@ function showTab(id) {
     $(`#${tab.getAttribute("aria-controls")}`).hidden = !selected;
   }
   if (id === "tab-history") history.load();
+  if (id === "tab-marketplace") marketplace.load();
+  if (id === "tab-workflows") workflows.load();
+  if (id === "tab-analytics") analytics.load();
 }
 
 let pendingToken = null;

@@ -53,3 +53,10 @@ export function titleCase(text) {
 export function localTime(iso) {
   return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
 }
+
+/** A duration for people: "850 ms", "3.2 s", "4.5 min". */
+export function formatSeconds(seconds) {
+  if (typeof seconds !== "number") return "–";
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  return seconds < 90 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
+}

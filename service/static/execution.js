@@ -1,7 +1,7 @@
 // A running execution, as its SSE events tell it: progress, steps, logs, pauses, the outcome.
 
 import { apiJson, openStream, readEvents } from "./api.js";
-import { h, fill, details, list } from "./dom.js";
+import { h, fill, details, list, formatSeconds } from "./dom.js";
 import { warnings } from "./preview.js";
 import { rollbackControl } from "./rollback.js";
 
@@ -55,6 +55,8 @@ export class ExecutionView {
     this.progress = 0;
     this.finished = false;
     this.steps = new Map();
+    // Each step's measured median, until the step is done: the sum is the time remaining.
+    this.remaining = new Map(Object.entries(skill?.measuredTime?.stepP50Seconds ?? {}));
     this.status = h("span", { class: "badge running" }, "starting");
     this.title = h("span", {}, skill?.name ?? "Execution");
     this.meta = h("p", { class: "muted small meta" });
@@ -112,7 +114,9 @@ export class ExecutionView {
   started(event) {
     this.executionId = event.executionId;
     if (event.skillName) this.title.textContent = event.skillName;
-    if (!this.steps.size) for (const step of this.skills.get(event.skillId)?.steps ?? []) this.step(step.id, step.name);
+    const skill = this.skills.get(event.skillId);
+    if (!this.steps.size) for (const step of skill?.steps ?? []) this.step(step.id, step.name);
+    if (!this.remaining.size) this.remaining = new Map(Object.entries(skill?.measuredTime?.stepP50Seconds ?? {}));
     fill(this.meta, "Execution ", h("code", {}, event.executionId), ` · ${plural(event.totalSteps, "step")}`);
     fill(this.prefectLink, event.prefectUrl ? h("a", { href: event.prefectUrl, target: "_blank", rel: "noopener" }, "Open in Prefect UI") : null);
     this.setStatus("running");
@@ -142,6 +146,7 @@ export class ExecutionView {
     row.element.className = `step ${state}`;
     row.state.textContent = [STATUS_TEXT[state], ...facts.filter(Boolean)].join(" · ");
     if (reason) row.detail.prepend(h("p", { class: "reason" }, reason));
+    if (state !== "running") this.remaining.delete(event.stepId);
     this.hidePrompt();
     this.advance(event.progress, event.stepName);
   }
@@ -171,7 +176,8 @@ export class ExecutionView {
     if (typeof progress === "number") this.progress = Math.max(this.progress, Math.round(progress));
     this.bar.style.width = `${this.progress}%`;
     this.progressBar.setAttribute("aria-valuenow", String(this.progress));
-    this.progressText.textContent = stepName ? `${this.progress}% — ${stepName}` : `${this.progress}%`;
+    const left = this.finished ? "" : timeLeft(this.remaining);
+    this.progressText.textContent = (stepName ? `${this.progress}% — ${stepName}` : `${this.progress}%`) + left;
   }
 
   awaitConfirmation(event) {
@@ -269,6 +275,13 @@ export class ExecutionView {
 
 function suggestions(items) {
   return items?.length ? h("div", { class: "suggestions" }, h("strong", {}, "Suggestions"), list(items)) : null;
+}
+
+/** " · about 12 s left", from the measured medians of the steps not done yet; "" when unknown. */
+function timeLeft(remaining) {
+  if (!remaining.size) return "";
+  const seconds = [...remaining.values()].reduce((sum, value) => sum + value, 0);
+  return ` · about ${formatSeconds(seconds)} left`;
 }
 
 function formatMs(ms) {

@@ -43,9 +43,13 @@ function scalar(raw) {
  * left out) or throws a list of field errors the browser can already tell.
  */
 export class ParameterForm {
-  constructor(skill) {
+  /** `skill`: `{parameters}` as the API describes them (a workflow's inputs have the same shape);
+   * `idPrefix` keeps element ids unique when two forms are on the page; `emptyText` is shown when there are none. */
+  constructor(skill, { idPrefix = "", emptyText = "This skill takes no parameters." } = {}) {
     this.container = h("div", { class: "parameter-form" });
     this.skill = skill;
+    this.idPrefix = idPrefix;
+    this.emptyText = emptyText;
     this.fields = new Map();
     this.render();
   }
@@ -56,20 +60,20 @@ export class ParameterForm {
       this.container,
       h("fieldset", { class: "parameters" },
         h("legend", {}, "Parameters"),
-        parameters.length ? parameters.map(([name, spec]) => this.field(name, spec)) : h("p", { class: "muted" }, "This skill takes no parameters.")),
+        parameters.length ? parameters.map(([name, spec]) => this.field(name, spec)) : h("p", { class: "muted" }, this.emptyText)),
       h("fieldset", { class: "levels" },
         h("legend", {}, "Expertise level"),
         h("div", { class: "segmented" }, LEVELS.map(([value, label, hint]) => h("label", { class: "segment", title: hint },
-          h("input", { type: "radio", name: "level", value, checked: value === DEFAULT_LEVEL }),
+          h("input", { type: "radio", name: `${this.idPrefix}level`, "data-level": "", value, checked: value === DEFAULT_LEVEL }),
           h("span", {}, label)))),
-        h("p", { class: "hint", id: "level-hint" }),
-        h("p", { class: "field-error", id: "field-level-error", role: "alert" })),
-      this.row("persona", null, "Persona", h("select", { id: "field-persona", name: "persona" },
+        h("p", { class: "hint", "data-level-hint": "" }),
+        h("p", { class: "field-error", id: this.fieldId("level-error"), role: "alert" })),
+      this.row("persona", null, "Persona", h("select", { id: this.fieldId("persona"), name: "persona" },
         PERSONAS.map(([value, label]) => h("option", { value, selected: value === DEFAULT_PERSONA }, label)))),
     );
     this.levelHint();
     this.container.addEventListener("change", (event) => {
-      if (event.target.name === "level") this.levelHint();
+      if (event.target.dataset.level !== undefined) this.levelHint();
       this.applyConditions();
     });
     this.container.addEventListener("input", (event) => this.clearError(event.target.name));
@@ -77,7 +81,7 @@ export class ParameterForm {
   }
 
   field(name, spec) {
-    const id = `field-${name}`;
+    const id = this.fieldId(name);
     const describedBy = `${id}-help ${id}-error`;
     let control;
     if (spec.type === "boolean") {
@@ -117,15 +121,15 @@ export class ParameterForm {
 
   levelHint() {
     const level = this.level;
-    this.container.querySelector("#level-hint").textContent = LEVELS.find(([value]) => value === level)[2];
+    this.container.querySelector("[data-level-hint]").textContent = LEVELS.find(([value]) => value === level)[2];
   }
 
   get level() {
-    return this.container.querySelector("input[name=level]:checked").value;
+    return this.container.querySelector("input[data-level]:checked").value;
   }
 
   get persona() {
-    return this.container.querySelector("#field-persona").value;
+    return this.container.querySelector(`#${this.fieldId("persona")}`).value;
   }
 
   /** Show a parameter with a `when:` only while its condition holds on the current values. */
@@ -180,7 +184,7 @@ export class ParameterForm {
     const unplaced = [];
     for (const error of errors) {
       const name = error.field.replace(/^parameters\./, "");
-      const target = this.container.querySelector(`#field-${CSS.escape(name)}-error`);
+      const target = this.container.querySelector(`#${CSS.escape(this.fieldId(name))}-error`);
       if (!target) {
         unplaced.push(error);
         continue;
@@ -188,7 +192,7 @@ export class ParameterForm {
       const hint = error.hint && error.hint !== this.fields.get(name)?.spec?.description ? error.hint : "";
       target.textContent = hint ? `${error.reason} — ${hint}` : error.reason;
       target.closest(".field")?.classList.add("invalid");
-      this.container.querySelector(`#field-${CSS.escape(name)}`)?.setAttribute("aria-invalid", "true");
+      this.container.querySelector(`#${CSS.escape(this.fieldId(name))}`)?.setAttribute("aria-invalid", "true");
     }
     this.container.querySelector(".invalid input, .invalid select, .invalid textarea")?.focus();
     return unplaced;
@@ -196,10 +200,14 @@ export class ParameterForm {
 
   clearError(name) {
     if (!name) return;
-    const target = this.container.querySelector(`#field-${CSS.escape(name)}-error`);
+    const target = this.container.querySelector(`#${CSS.escape(this.fieldId(name))}-error`);
     if (target) target.textContent = "";
     target?.closest(".field")?.classList.remove("invalid");
-    this.container.querySelector(`#field-${CSS.escape(name)}`)?.removeAttribute("aria-invalid");
+    this.container.querySelector(`#${CSS.escape(this.fieldId(name))}`)?.removeAttribute("aria-invalid");
+  }
+
+  fieldId(name) {
+    return `${this.idPrefix}field-${name}`;
   }
 
   clearErrors() {

@@ -10,7 +10,7 @@ const STATUSES = ["completed", "failed", "cancelled", "crashed", "running", "pau
 const PAGE_SIZE = 50;
 
 export class HistoryView {
-  /** `onAttach(executionId)` re-attaches the Run tab to a running execution. */
+  /** `onAttach(executionId, record)` re-attaches the Run (or Workflows) tab to a running execution. */
   constructor(target, { onAttach }) {
     this.target = target;
     this.onAttach = onAttach;
@@ -65,14 +65,14 @@ export class HistoryView {
     } else if (ONGOING.has(record.status)) {
       actions.append(h("a", { href: `#run/${record.id}`, class: "button small", onclick: (event) => {
         event.preventDefault();
-        this.onAttach(record.id);
+        this.onAttach(record.id, record);
       } }, "Re-attach"));
     } else if (record.rolledBackAt) {
       actions.append(h("span", { class: "muted small" }, `rolled back ${localTime(record.rolledBackAt)}`));
     }
     const row = h("tr", { "data-execution": record.id },
       h("td", {}, status),
-      h("td", {}, record.skillName ?? record.skillId ?? "—", record.parameters ? h("div", { class: "muted small" }, parameterSummary(record)) : null),
+      h("td", {}, record.kind === "workflow" ? `workflow ${record.workflowId ?? ""}` : record.skillName ?? record.skillId ?? "—", record.parameters ? h("div", { class: "muted small" }, parameterSummary(record)) : null),
       h("td", {}, h("time", { datetime: record.timestamp }, localTime(record.timestamp))),
       h("td", {}, record.duration),
       h("td", {}, record.prefectUrl ? h("a", { href: record.prefectUrl, target: "_blank", rel: "noopener" }, "run") : "—"),

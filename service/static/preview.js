@@ -1,6 +1,6 @@
 // The dry run's answer: validation outcome, warnings and the plan (nothing has changed yet).
 
-import { h, fill, details, list } from "./dom.js";
+import { h, fill, details, list, formatSeconds } from "./dom.js";
 import { PERSONAS } from "./form.js";
 
 /** Render `POST /api/validate-skill`'s answer; `unplaced` are errors that belong to no field. */
@@ -31,6 +31,9 @@ function renderPlan(plan) {
   return [
     details([
       ["Estimated time", plan.estimatedTotalTime],
+      ["Measured time", plan.measuredTime ? h("span", { class: "measured" },
+        `p50 ${formatSeconds(plan.measuredTime.p50Seconds)}, p95 ${formatSeconds(plan.measuredTime.p95Seconds)}`,
+        h("span", { class: "muted small" }, ` (last ${plan.measuredTime.runs} completed runs with these steps)`)) : null],
       ["Output files", String(plan.estimatedOutputFiles)],
       ["Output path", plan.outputPath ? h("code", {}, plan.outputPath) : null],
       ["Level / persona", `${plan.level} / ${persona}`],

@@ -40,14 +40,16 @@ function rollbackReport(result, force) {
     h("p", {}, summary),
     group("Deleted", result.deleted),
     group("Restored", result.restored),
-    group("Conflicts (edited since; kept)", result.conflicts),
+    group("Conflicts (the run's changes, left in place)", result.conflicts, result.reasons),
+    group("Kept (folders holding others' files)", result.kept || [], result.reasons),
     result.conflicts.length
       ? h("button", { type: "button", class: "danger small", onclick: force }, "Force rollback (discard those edits)")
       : null);
 }
 
-function group(title, paths) {
+function group(title, paths, reasons = {}) {
+  const item = (path) => h("li", {}, h("code", {}, path), reasons[path] ? ` — ${reasons[path]}` : "");
   return paths.length
-    ? h("details", {}, h("summary", {}, `${title}: ${paths.length}`), h("ul", { class: "code-list" }, paths.map((path) => h("li", {}, h("code", {}, path)))))
+    ? h("details", {}, h("summary", {}, `${title}: ${paths.length}`), h("ul", { class: "code-list" }, paths.map(item)))
     : null;
 }

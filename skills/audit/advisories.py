@@ -11,30 +11,28 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import tempfile
-import zipfile
+import re
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
 
 import httpx
 import yaml
 
 from skills.audit.manifests import Ecosystem
-from skills.audit.osv import OsvRecord, affected_entries, affects, package_name
-from skills.errors import AdvisoryDatabaseError
+from skills.audit.osv import OsvRecord, affects, package_name
 
 OSV_API_URL = "https://api.osv.dev/v1"
-OSV_ARCHIVE_URL = "https://osv-vulnerabilities.storage.googleapis.com/{ecosystem}/all.zip"
 ECOSYSTEMS: tuple[Ecosystem, ...] = ("npm", "PyPI")
 # Long enough for a reachable API to answer a first byte, short enough that an offline
 # machine falls back to the local database without the user noticing the wait.
 API_CONNECT_TIMEOUT_SECONDS = 3.0
 _QUERY_BATCH_SIZE = 1000
 _RECORD_SUFFIXES = (".json", ".yaml", ".yml")
+# Written by `skillworks advisories update/import` into each ecosystem folder: where the data came from and when.
+SOURCE_FILE = ".skillworks-source.json"
+_MODIFIED = re.compile(r"""["']?modified["']?\s*:\s*["']?(\d{4}-\d{2}-\d{2})""")
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -58,6 +56,14 @@ class AdvisorySource(Protocol):
 
     def records_for(self, packages: list[PackageVersion]) -> dict[PackageVersion, list[OsvRecord]]:
         """The records affecting each package at its version (packages with none left out)."""
+        ...
+
+    def record(self, advisory_id: str) -> OsvRecord | None:
+        """One record by id (an alias of a finding's advisory), if this source has it."""
+        ...
+
+    def data_date(self) -> str | None:
+        """The date of the newest record this source holds (ISO ``YYYY-MM-DD``), or None for a live service."""
         ...
 
 
@@ -101,6 +107,15 @@ class OsvApi:
         answer.raise_for_status()
         return answer.json()
 
+    def record(self, advisory_id: str) -> OsvRecord | None:
+        try:
+            return self._get(f"/vulns/{advisory_id}")
+        except httpx.HTTPError:
+            return None
+
+    def data_date(self) -> str | None:
+        return None  # the live service: as current as OSV itself
+
 
 def _api_query(package: PackageVersion, page_token: str | None) -> dict[str, object]:
     query: dict[str, object] = {"package": {"ecosystem": package.ecosystem, "name": package.name}, "version": package.version}
@@ -115,6 +130,7 @@ class LocalOsvDatabase:
 
     directory: Path
     _index: dict[Ecosystem, dict[str, list[Path]]] = field(default_factory=dict)
+    _by_id: dict[str, Path] = field(default_factory=dict)
 
     @property
     def description(self) -> str:
@@ -132,9 +148,36 @@ class LocalOsvDatabase:
                 found[package] = sorted(records, key=lambda record: record["id"])
         return found
 
+    def record(self, advisory_id: str) -> OsvRecord | None:
+        for ecosystem in ECOSYSTEMS:
+            self._ecosystem_index(ecosystem)
+        path = self._by_id.get(advisory_id)
+        return read_record(path) if path else None
+
+    def data_date(self) -> str | None:
+        """From what ``advisories update``/``import`` recorded, else the newest ``modified`` date of the records."""
+        dates = [date for ecosystem in ECOSYSTEMS if (date := self._ecosystem_date(ecosystem))]
+        return max(dates) if dates else None
+
+    def _ecosystem_date(self, ecosystem: Ecosystem) -> str | None:
+        folder = self.directory / ecosystem.lower()
+        try:
+            return json.loads((folder / SOURCE_FILE).read_text(encoding="utf-8"))["dataDate"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        dates = [
+            match.group(1)
+            for paths in self._ecosystem_index(ecosystem).values()
+            for path in paths
+            if (match := _MODIFIED.search(path.read_text(encoding="utf-8", errors="replace")))
+        ]
+        return max(dates) if dates else None
+
     def _ecosystem_index(self, ecosystem: Ecosystem) -> dict[str, list[Path]]:
         if ecosystem not in self._index:
             self._index[ecosystem] = _index_folder(self.directory / ecosystem.lower(), ecosystem)
+            for paths in self._index[ecosystem].values():
+                self._by_id.update({path.stem: path for path in paths})
         return self._index[ecosystem]
 
 
@@ -144,7 +187,7 @@ def _index_folder(folder: Path, ecosystem: Ecosystem) -> dict[str, list[Path]]:
     for directory, subdirectories, names in os.walk(folder, followlinks=True):
         subdirectories.sort()
         here = Path(directory)
-        for name in sorted(n for n in names if n.endswith(_RECORD_SUFFIXES)):
+        for name in sorted(n for n in names if n.endswith(_RECORD_SUFFIXES) and not n.startswith(".")):
             path = here / name
             if here == folder:
                 for entry in read_record(path).get("affected") or []:
@@ -171,94 +214,3 @@ def advisory_sources(advisory_db: Path | None, client: httpx.Client) -> list[Adv
 
 def api_client(timeout: float = API_CONNECT_TIMEOUT_SECONDS) -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(30.0, connect=timeout), follow_redirects=True)
-
-
-# --- `skillworks advisories update` -------------------------------------------------------
-
-
-def update_advisory_database(
-    destination: Path, ecosystems: Iterable[Ecosystem] = ECOSYSTEMS, client: httpx.Client | None = None
-) -> dict[Ecosystem, int]:
-    """Download OSV's archive of each ecosystem into ``destination/<ecosystem>/<package>/<id>.json``.
-
-    Each ecosystem folder is replaced whole once its archive is in, so an interrupted update
-    leaves the previous data usable. Returns the number of records per ecosystem. Raises
-    ``AdvisoryDatabaseError`` when an archive cannot be downloaded or read.
-    """
-    counts: dict[Ecosystem, int] = {}
-    with client or httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True) as http:
-        for ecosystem in ecosystems:
-            counts[ecosystem] = _update_ecosystem(destination, ecosystem, http)
-    return counts
-
-
-def _update_ecosystem(destination: Path, ecosystem: Ecosystem, client: httpx.Client) -> int:
-    url = OSV_ARCHIVE_URL.format(ecosystem=ecosystem)
-    destination.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=destination, prefix=".download-") as scratch:
-        archive = Path(scratch) / "all.zip"
-        try:
-            with client.stream("GET", url) as response, archive.open("wb") as handle:
-                response.raise_for_status()
-                for chunk in response.iter_bytes():
-                    handle.write(chunk)
-        except httpx.HTTPError as exc:
-            raise AdvisoryDatabaseError(
-                f"Could not download the {ecosystem} advisories from {url}: {exc}",
-                [
-                    "Check that this machine can reach osv-vulnerabilities.storage.googleapis.com.",
-                    "Or set SKILLWORKS_ADVISORY_DB to a folder of OSV records you copied here "
-                    "(one sub-folder per ecosystem: npm/, pypi/).",
-                ],
-            ) from exc
-        staged = Path(scratch) / ecosystem.lower()
-        count = _unpack_records(archive, staged, ecosystem)
-        final = destination / ecosystem.lower()
-        previous = Path(scratch) / "previous"
-        if final.exists():
-            final.rename(previous)
-        staged.rename(final)
-    return count
-
-
-def _unpack_records(archive: Path, target: Path, ecosystem: Ecosystem) -> int:
-    try:
-        with zipfile.ZipFile(archive) as bundle:
-            count = 0
-            for member in bundle.namelist():
-                if not member.endswith(".json"):
-                    continue
-                record = json.loads(bundle.read(member))
-                for name in {entry["package"]["name"] for entry in record.get("affected") or [] if "package" in entry}:
-                    folder = _package_folder(target, ecosystem, name)
-                    if folder is not None and affected_entries(record, ecosystem, name):
-                        folder.mkdir(parents=True, exist_ok=True)
-                        (folder / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
-                count += 1
-    except (zipfile.BadZipFile, ValueError, KeyError) as exc:
-        raise AdvisoryDatabaseError(f"The {ecosystem} advisory archive is not a readable OSV archive: {exc}") from exc
-    target.mkdir(parents=True, exist_ok=True)
-    return count
-
-
-def _package_folder(target: Path, ecosystem: Ecosystem, name: str) -> Path | None:
-    """The folder for one package's records, or None for a name that would leave ``target``."""
-    relative = PurePosixPath(package_name(ecosystem, name))
-    if relative.is_absolute() or not relative.parts or any(part in ("", ".", "..") for part in relative.parts):
-        return None
-    return target.joinpath(*relative.parts)
-
-
-def advisories_update_main(destination: Path) -> int:
-    """``skillworks advisories update``: download, say what was stored, return the exit code."""
-    print(f"Downloading OSV advisories for {', '.join(ECOSYSTEMS)} into {destination} ...")
-    try:
-        counts = update_advisory_database(destination)
-    except AdvisoryDatabaseError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        for suggestion in exc.suggestions:
-            print(f"  - {suggestion}", file=sys.stderr)
-        return 1
-    for ecosystem, count in counts.items():
-        print(f"{ecosystem}: {count} advisories")
-    return 0

@@ -1,48 +1,65 @@
-"""Dependencies: exact versions against OSV advisories, and what is risky without any advisory.
+"""Dependencies: exact versions against OSV advisories, end-of-life release lines, and offline risks.
 
-Offline findings need no advisory data: versions that accept anything, manifests without a
-lockfile, and locked packages that run install scripts. Known vulnerabilities need a source
-that answers (``advisories``); with none, ``advisory_status`` says so and no finding claims
-the dependencies are clean.
+Known vulnerabilities need a source that answers (``advisories``); with none,
+``advisory_status`` says so and no finding claims the dependencies are clean. The audit also
+says what it could not check and why (``not_checked``): declared versions no lockfile
+resolves, and ecosystems the advisory data does not cover. An advisory that rates no
+severity takes its aliases' rating when the source has them, and is otherwise "unrated".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
 from skills.audit.advisories import AdvisorySource, AdvisorySourceUnavailable, PackageVersion
+from skills.audit.dependency_risks import offline_findings
+from skills.audit.end_of_life import end_of_life_findings
 from skills.audit.findings import Finding, Severity
-from skills.audit.manifests import Dependency, Ecosystem, ManifestScan, scan_manifests
-from skills.audit.osv import OsvRecord, affects, fixed_versions, pep440_key, semver_key, severity_of, summary_of
+from skills.audit.manifests import Dependency, Ecosystem, scan_manifests
+from skills.audit.osv import (
+    OsvRecord,
+    affects,
+    cvss_vector,
+    fixed_versions,
+    pep440_key,
+    semver_key,
+    severity_of,
+    summary_of,
+)
 
 AdvisoryStatus = Literal["checked", "no-advisory-data", "nothing-to-check"]
-_ANY_VERSION = {"", "*", "latest", "x", "X"}
+NO_EXACT_VERSION = "declared without an exact version and not resolved by a lockfile"
 
 
 @dataclass
 class DependencyAudit:
     findings: list[Finding] = field(default_factory=list)
     manifests: list[str] = field(default_factory=list)
-    packages_checked: int = 0
+    packages_pinned: int = 0  # exact package versions found (lockfiles and pins)
+    packages_checked: int = 0  # of those, matched against advisory data
     advisory_status: AdvisoryStatus = "nothing-to-check"
     advisory_source: str | None = None
+    data_date: str | None = None
+    ecosystems_covered: list[Ecosystem] = field(default_factory=list)
     unchecked_ecosystems: list[Ecosystem] = field(default_factory=list)
+    not_checked: dict[str, int] = field(default_factory=dict)  # reason -> number of dependencies
+    unrated_advisories: int = 0
     source_notes: list[str] = field(default_factory=list)
 
 
-def audit_dependencies(root: Path, sources: list[AdvisorySource], unrated: Severity = "medium") -> DependencyAudit:
-    """Read the project's manifests, flag offline risks, and match exact versions against advisories.
-
-    ``unrated`` is the severity given to advisories that rate nothing themselves.
-    """
+def audit_dependencies(root: Path, sources: list[AdvisorySource]) -> DependencyAudit:
+    """Read the project's manifests, flag offline risks and end-of-life lines, match exact versions against advisories."""
     scan = scan_manifests(root)
-    audit = DependencyAudit(manifests=scan.files, findings=offline_findings(scan))
+    audit = DependencyAudit(manifests=scan.files, findings=offline_findings(scan) + end_of_life_findings(root, scan))
     pinned = _first_occurrences(scan.dependencies)
+    unresolved = _unresolved(scan.dependencies, pinned)
+    if unresolved:
+        audit.not_checked[NO_EXACT_VERSION] = unresolved
     if not pinned:
         return audit
-    audit.packages_checked = len(pinned)
+    audit.packages_pinned = audit.packages_checked = len(pinned)
     needed = {package.ecosystem for package in pinned}
     for source in sources:
         covered = source.ecosystems() & needed
@@ -55,13 +72,25 @@ def audit_dependencies(root: Path, sources: list[AdvisorySource], unrated: Sever
             audit.source_notes.append(f"{source.description}: {exc}")
             continue
         audit.advisory_status, audit.advisory_source = "checked", source.description
-        audit.unchecked_ecosystems = sorted(needed - covered)
+        audit.data_date, audit.ecosystems_covered = source.data_date(), sorted(source.ecosystems())
+        _record_unchecked(audit, pinned, needed - covered)
         for package, records in found.items():
-            audit.findings.extend(vulnerability_finding(pinned[package], record, unrated) for record in records)
+            for record in records:
+                finding = vulnerability_finding(pinned[package], record, source)
+                audit.unrated_advisories += finding.severity == "unrated"
+                audit.findings.append(finding)
         return audit
     audit.advisory_status = "no-advisory-data"
-    audit.unchecked_ecosystems = sorted(needed)
+    _record_unchecked(audit, pinned, needed)
     return audit
+
+
+def _record_unchecked(audit: DependencyAudit, pinned: dict[PackageVersion, Dependency], ecosystems: set[Ecosystem]) -> None:
+    audit.unchecked_ecosystems = sorted(ecosystems)
+    for ecosystem in sorted(ecosystems):
+        count = sum(1 for package in pinned if package.ecosystem == ecosystem)
+        audit.not_checked[f"no advisory data for {ecosystem}"] = count
+    audit.packages_checked -= sum(1 for package in pinned if package.ecosystem in ecosystems)
 
 
 def _first_occurrences(dependencies: list[Dependency]) -> dict[PackageVersion, Dependency]:
@@ -73,14 +102,21 @@ def _first_occurrences(dependencies: list[Dependency]) -> dict[PackageVersion, D
     return pinned
 
 
-def vulnerability_finding(dependency: Dependency, record: OsvRecord, unrated: Severity) -> Finding:
+def _unresolved(dependencies: list[Dependency], pinned: dict[PackageVersion, Dependency]) -> int:
+    """Declared packages with no exact version anywhere in the project (no lockfile fixes them)."""
+    resolved = {(package.ecosystem, package.name) for package in pinned}
+    loose = {(d.ecosystem, d.name) for d in dependencies if d.version is None}
+    return len(loose - resolved)
+
+
+def vulnerability_finding(dependency: Dependency, record: OsvRecord, source: AdvisorySource) -> Finding:
     name, version, ecosystem = dependency.name, dependency.version or "", dependency.ecosystem
     fix = first_fix(record, ecosystem, name, version)
-    rated = severity_of(record)
+    severity, rated_by, vector = rate(record, source)
     return Finding(
         category="dependency",
         rule=record["id"],
-        severity=rated or unrated,
+        severity=severity,
         title=f"{name} {version}: {summary_of(record)}",
         path=dependency.source,
         line=dependency.line,
@@ -91,10 +127,25 @@ def vulnerability_finding(dependency: Dependency, record: OsvRecord, unrated: Se
             "version": version,
             "fixedIn": fix,
             "aliases": record.get("aliases") or [],
-            "rated": rated is not None,
+            "rated": severity != "unrated",
+            "ratedBy": rated_by,
+            "cvss": vector,
             "url": f"https://osv.dev/vulnerability/{record['id']}",
         },
     )
+
+
+def rate(record: OsvRecord, source: AdvisorySource) -> tuple[Severity, str | None, str | None]:
+    """(severity, which record rated it, CVSS vector): the record itself, else the first alias the source rates."""
+    own = severity_of(record)
+    if own is not None:
+        return own, record["id"], cvss_vector(record)
+    for alias in record.get("aliases") or []:
+        aliased = source.record(alias)
+        rated = severity_of(aliased) if aliased else None
+        if rated is not None and aliased is not None:
+            return rated, alias, cvss_vector(aliased)
+    return "unrated", None, None
 
 
 def first_fix(record: OsvRecord, ecosystem: Ecosystem, name: str, version: str) -> str | None:
@@ -105,58 +156,3 @@ def first_fix(record: OsvRecord, ecosystem: Ecosystem, name: str, version: str) 
     except ValueError:
         return None
     return next((v for v in later if not affects(record, ecosystem, name, v)), None)
-
-
-def offline_findings(scan: ManifestScan) -> list[Finding]:
-    """What is risky whatever the advisories say."""
-    findings = [_unpinned_finding(d, reason) for d in scan.dependencies if (reason := unpinned_reason(d))]
-    for folder, ecosystem in scan.folders_without_lockfile.items():
-        manifest = str(PurePosixPath(folder, "package.json" if ecosystem == "npm" else "pyproject.toml"))
-        tool = "npm install (commit package-lock.json)" if ecosystem == "npm" else "uv lock or poetry lock"
-        findings.append(Finding(
-            category="dependency", rule="missing-lockfile", severity="medium" if ecosystem == "npm" else "low",
-            title=f"{manifest} has no lockfile: installs resolve different versions over time",
-            path=manifest, fix=f"Create and commit a lockfile: {tool}.",
-        ))
-    scripted = {(d.name, d.version): d for d in scan.dependencies if d.install_script}
-    for (name, version), dependency in scripted.items():
-        findings.append(Finding(
-            category="dependency", rule="install-script", severity="low",
-            title=f"{name} {version} runs a script when installed",
-            path=dependency.source, line=dependency.line,
-            fix=f"Review what {name}'s install script does; install with --ignore-scripts where it is not needed.",
-            details={"package": name, "version": version},
-        ))
-    for path, reason in scan.unreadable.items():
-        findings.append(Finding(
-            category="dependency", rule="unreadable-manifest", severity="low",
-            title=f"{path} could not be read, so its dependencies were not checked ({reason})",
-            path=path, fix=f"Fix the syntax of {path}.",
-        ))
-    return findings
-
-
-def unpinned_reason(dependency: Dependency) -> str | None:
-    """Why a declared dependency's version is too loose, or None when it is bounded."""
-    if dependency.locked or dependency.version is not None:
-        return None
-    spec = dependency.spec.strip()
-    if spec in _ANY_VERSION:
-        return "accepts any version"
-    if dependency.ecosystem == "npm" and spec.startswith(">") and "<" not in spec:
-        return "has no upper bound"
-    if PurePosixPath(dependency.source).name.startswith("requirements"):
-        return "is not pinned to one version"
-    return None
-
-
-def _unpinned_finding(dependency: Dependency, reason: str) -> Finding:
-    loose = reason == "accepts any version"
-    example = "==1.2.3" if dependency.ecosystem == "PyPI" else "^1.2.3"
-    return Finding(
-        category="dependency", rule="unpinned-dependency", severity="medium" if loose else "low",
-        title=f"{dependency.name} {reason} ({dependency.spec or 'no version given'})",
-        path=dependency.source, line=dependency.line,
-        fix=f"Constrain {dependency.name} to the versions you tested (e.g. {example}) and lock them.",
-        details={"package": dependency.name, "spec": dependency.spec},
-    )

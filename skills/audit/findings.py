@@ -7,9 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Severity = Literal["critical", "high", "medium", "low"]
-SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
-Category = Literal["dependency", "secret", "permission"]
+# "unrated": a known vulnerability whose advisory (and its aliases) rate no severity. It is
+# never guessed as "medium": the report says so, and the verdict cannot pass it.
+Severity = Literal["critical", "high", "medium", "low", "unrated"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "unrated")
+Category = Literal["dependency", "secret", "permission", "code"]
 
 
 class Finding(BaseModel):
@@ -39,9 +41,9 @@ def severity_summary(findings: list[Finding]) -> dict[Severity, int]:
 
 
 def at_or_above(findings: list[Finding], threshold: Severity) -> list[Finding]:
-    """The findings as severe as ``threshold`` or more."""
+    """The findings as severe as ``threshold`` or more, and the unrated ones (which cannot be shown to be less)."""
     limit = SEVERITIES.index(threshold)
-    return [finding for finding in findings if SEVERITIES.index(finding.severity) <= limit]
+    return [f for f in findings if f.severity == "unrated" or SEVERITIES.index(f.severity) <= limit]
 
 
 def sorted_findings(findings: list[Finding]) -> list[Finding]:

@@ -1,6 +1,7 @@
 """Reading a project's dependencies from its manifests and lockfiles.
 
-npm: ``package.json`` and ``package-lock.json`` (lockfile versions 1 to 3). PyPI:
+npm: ``package.json``, ``package-lock.json`` (lockfile versions 1 to 3), ``yarn.lock`` (v1 and
+Berry) and ``pnpm-lock.yaml`` (``js_lockfiles``). PyPI:
 ``requirements*.txt``, ``pyproject.toml`` (PEP 621 and Poetry), ``poetry.lock`` and
 ``uv.lock``. A dependency has an exact ``version`` only where the file pins one; ranges
 keep ``version=None`` and are judged by ``dependencies`` offline.
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from skills.audit.js_lockfiles import JS_LOCKFILE_READERS
 from skills.audit.project_files import line_of, project_files
 
 Ecosystem = Literal["npm", "PyPI"]
@@ -73,7 +76,7 @@ def scan_manifests(root: Path) -> ManifestScan:
         text = (root / path).read_text(encoding="utf-8", errors="replace")
         try:
             found = list(reader(path, text))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
             scan.unreadable[path] = f"{type(exc).__name__}: {exc}"
             continue
         scan.files.append(path)
@@ -198,7 +201,16 @@ def _locked(
     return Dependency(ecosystem, name, version, version, path, line, locked=True, install_script=install_script)
 
 
+def _js_lockfile_reader(name: str) -> Callable[[str, str], Iterator[Dependency]]:
+    def read(path: str, text: str) -> Iterator[Dependency]:
+        for package, version, line in JS_LOCKFILE_READERS[name](text):
+            yield _locked("npm", package, version, path, line)
+
+    return read
+
+
 _READERS: dict[str, Callable[[str, str], Iterator[Dependency]]] = {
+    **{name: _js_lockfile_reader(name) for name in JS_LOCKFILE_READERS},
     "package.json": _read_package_json,
     "package-lock.json": _read_package_lock,
     "npm-shrinkwrap.json": _read_package_lock,

@@ -113,18 +113,26 @@ def fixed_versions(record: OsvRecord, ecosystem: Ecosystem, name: str) -> list[s
 
 
 def severity_of(record: OsvRecord) -> Severity | None:
-    """The record's severity: its database's rating (GitHub's advisories carry one), else its CVSS score.
+    """The record's severity: from its CVSS vector(s), else its database's rating (GitHub's advisories carry one).
 
-    None when the record rates nothing (most PyPA advisories do not).
+    None when the record rates nothing (most PyPA advisories do not); its aliases may.
     """
+    scores = [_cvss_score(entry) for entry in record.get("severity") or []]
+    known = [score for score in scores if score is not None]
+    if known:
+        return severity_for_score(max(known))
     rating = str((record.get("database_specific") or {}).get("severity", "")).lower()
     if rating == "moderate":
         return "medium"
     if rating in ("critical", "high", "medium", "low"):
         return rating  # type: ignore[return-value]
-    scores = [_cvss_score(entry) for entry in record.get("severity") or []]
-    known = [score for score in scores if score is not None]
-    return _severity_for_score(max(known)) if known else None
+    return None
+
+
+def cvss_vector(record: OsvRecord) -> str | None:
+    """The record's highest-scoring CVSS vector, for the report."""
+    scored = [(score, entry["score"]) for entry in record.get("severity") or [] if (score := _cvss_score(entry)) is not None]
+    return max(scored)[1] if scored else None
 
 
 def _cvss_score(entry: dict[str, str]) -> float | None:
@@ -139,7 +147,7 @@ def _cvss_score(entry: dict[str, str]) -> float | None:
         return None
 
 
-def _severity_for_score(score: float) -> Severity:
+def severity_for_score(score: float) -> Severity:
     """CVSS's qualitative scale (a score of 0.0 rates "none"; an advisory is at least low)."""
     if score >= 9.0:
         return "critical"

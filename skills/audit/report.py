@@ -13,8 +13,8 @@ from skills.audit.findings import Finding, Severity, at_or_above, severity_summa
 Verdict = Literal["pass", "fail", "incomplete"]
 TOOL_NAME = "skillworks security-audit"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_SARIF_LEVEL: dict[Severity, str] = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
-# GitHub code scanning ranks results by this property (a CVSS-like score as a string).
+_SARIF_LEVEL: dict[Severity, str] = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "unrated": "error"}
+# GitHub code scanning ranks results by this property (a CVSS-like score as a string); unrated has none.
 _SECURITY_SEVERITY: dict[Severity, str] = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
 _RULE_DESCRIPTIONS = {
     "unpinned-dependency": "Dependency version is not constrained",
@@ -24,6 +24,8 @@ _RULE_DESCRIPTIONS = {
     "world-writable": "File writable by every user",
     "private-key-readable": "Private key readable by other users",
     "executable-data-file": "Data file marked executable",
+    "end-of-life": "Release line past its end of life",
+    "end-of-active-support": "Release line out of active support",
 }
 
 
@@ -75,14 +77,17 @@ def _sarif_rule(finding: Finding) -> dict[str, Any]:
         description = f"Hardcoded secret: {finding.rule}"
     elif finding.category == "dependency" and finding.rule not in _RULE_DESCRIPTIONS:
         description = f"Known vulnerability {finding.rule} in {finding.details.get('package')}"
+    elif finding.category == "code":
+        description = finding.title.split(" (")[0]
     else:
         description = _RULE_DESCRIPTIONS.get(finding.rule, finding.rule)
-    rule: dict[str, Any] = {
-        "id": finding.rule,
-        "shortDescription": {"text": description},
-        "properties": {"tags": ["security", finding.category], "security-severity": _SECURITY_SEVERITY[finding.severity]},
-    }
-    if "url" in finding.details:
+    properties: dict[str, Any] = {"tags": ["security", finding.category]}
+    if finding.severity in _SECURITY_SEVERITY:
+        properties["security-severity"] = _SECURITY_SEVERITY[finding.severity]
+    if finding.details.get("cwe"):
+        properties["tags"].append(f"external/cwe/{finding.details['cwe'].lower()}")
+    rule: dict[str, Any] = {"id": finding.rule, "shortDescription": {"text": description}, "properties": properties}
+    if finding.details.get("url"):
         rule["helpUri"] = finding.details["url"]
     return rule
 
@@ -100,4 +105,12 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
     }
     if "hashedSecret" in finding.details:  # lets code scanning follow one secret across line moves
         result["partialFingerprints"] = {"hashedSecret/v1": finding.details["hashedSecret"]}
+    others = [line for line in finding.details.get("lines") or [] if line != finding.line]
+    if others:  # the same secret value, written again further down the file
+        result["relatedLocations"] = [
+            {"id": index, "physicalLocation": {**location, "region": {"startLine": line}}, "message": {"text": "same value"}}
+            for index, line in enumerate(others, start=1)
+        ]
+    if finding.severity == "unrated":
+        result["properties"] = {"severity": "unrated"}
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -67,6 +68,9 @@ def validate_configuration(ctx: StepContext) -> dict[str, Any]:
 def check_git_repository(ctx: StepContext) -> dict[str, Any]:
     """The project must be the top folder of a git repository: pipelines live at its root."""
     folder = ctx.workspace.path(ctx.target)
+    if ctx.pretend and not folder.is_dir() and ctx.workspace.is_dir(ctx.file(".git")):
+        # A workflow's dry run: an earlier node (react-setup, say) creates this repository.
+        return {"branch": "main", "defaultBranch": "main"}
     top = git_output(folder, "rev-parse", "--show-toplevel") if folder.is_dir() else None
     if top is None:
         raise StepError(
@@ -89,7 +93,7 @@ def create_workflow_file(ctx: StepContext) -> dict[str, Any]:
         ctx.persona_change(change)
     text = ctx.render(TEMPLATES[pipeline.platform], pipeline=pipeline, deploy_hook=DEPLOY_HOOK, scalar=yaml_scalar, groovy=groovy_string)
     ctx.workspace.write_text(ctx.file(pipeline.file), text)
-    return {"file": pipeline.file, "jobs": [job.id for job in pipeline.all_jobs]}
+    return {"file": pipeline.file, "path": ctx.file(pipeline.file), "jobs": [job.id for job in pipeline.all_jobs]}
 
 
 def configure_secrets(ctx: StepContext) -> dict[str, Any]:
@@ -139,7 +143,8 @@ def test_workflow_trigger(ctx: StepContext) -> dict[str, Any]:
     files = [pipeline.file, SECRETS_MANIFEST]
     message = f"ci: add {pipeline.platform} pipeline (skillworks cicd-pipeline)"
     ctx.run(["git", "add", "--", *files])
-    identity = identity_arguments(folder, lambda text: ctx.log(text, "warning"))
+    # Asked in / when the folder is only planned (a workflow's dry run): git's global settings.
+    identity = identity_arguments(folder if folder.is_dir() else Path("/"), lambda text: ctx.log(text, "warning"))
     # Only the skill's own files go into the commit; whatever else the user staged stays staged.
     ctx.run(["git", *identity, "commit", "--quiet", "--only", "-m", message, "--", *files])
     commit = None if ctx.pretend else git_output(folder, "rev-parse", "HEAD")

@@ -6,6 +6,9 @@ from typing import Any
 
 from .spec import Resource
 
+# The port the generated API listens on unless PORT says otherwise (config.ts, .env.example).
+DEFAULT_PORT = 3000
+
 SECURITY_SCHEMES = {
     "JWT": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     "OAuth2": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token from OAUTH2_ISSUER"},
@@ -38,7 +41,7 @@ def openapi_document(api_name: str, resources: list[Resource], authentication: s
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": api_name, "version": "0.1.0"},
-        "servers": [{"url": "http://127.0.0.1:3000"}],
+        "servers": [{"url": f"http://127.0.0.1:{DEFAULT_PORT}"}],
         "paths": paths,
         "components": {"schemas": schemas},
     }

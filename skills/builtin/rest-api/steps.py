@@ -19,7 +19,7 @@ from typing import Any
 from skills.context import StepContext
 from skills.errors import InvalidParametersError, StepError
 
-from .openapi import openapi_document
+from .openapi import DEFAULT_PORT, openapi_document
 from .packages import package_manifest
 from .spec import Resource, read_resources
 
@@ -65,6 +65,7 @@ def render(ctx: StepContext, template: str, file: str, **extra: Any) -> None:
         layout=layout,
         here=file,
         import_path=import_path,
+        port=DEFAULT_PORT,
         **extra,
     )
     ctx.workspace.write_text(ctx.file(file), text)
@@ -119,7 +120,7 @@ def generate_structure(ctx: StepContext) -> dict[str, Any]:
         )
     else:
         ctx.log("installDependencies is off: run `npm install` in the project before using it")
-    return {"dependencies": sorted(manifest["dependencies"])}
+    return {"dependencies": sorted(manifest["dependencies"]), "port": DEFAULT_PORT}
 
 
 def setup_authentication(ctx: StepContext) -> dict[str, Any]:
@@ -197,7 +198,7 @@ def generate_documentation(ctx: StepContext) -> dict[str, Any]:
         ctx.params["apiName"], resources_of(ctx), ctx.params["authentication"], ctx.persona == "devops"
     )
     ctx.workspace.write_text(ctx.file("openapi.json"), json.dumps(document, indent=2) + "\n")
-    return {"paths": sorted(document["paths"])}
+    return {"paths": sorted(document["paths"]), "file": ctx.file("openapi.json")}
 
 
 def setup_api_tests(ctx: StepContext) -> dict[str, Any]:

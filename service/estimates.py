@@ -1,0 +1,56 @@
+"""Measured durations of the skills, read from Prefect's record and kept for a short while.
+
+A dry run or the metadata must not wait on Prefect: a measurement is answered from memory
+and refreshed in the background once it is a few seconds old (``skills.caching``: one read
+at a time per skill, shared by every caller), so a run that just completed shows up in
+the next answers without any request paying for the read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from prefect.client.orchestration import SyncPrefectClient
+
+from service.run_record import read_completed_runs
+from skills.caching import cached_for
+from skills.catalog import SkillCatalog
+from skills.estimates import CompletedRun, MeasuredTime, measured_time
+
+logger = logging.getLogger("skillworks.estimates")
+
+NEWEST_RUNS = 50  # estimates follow a skill's recent behaviour, not its whole past
+KEEP_SECONDS = 300.0  # after this, a caller waits for a fresh read
+REFRESH_AFTER_SECONDS = 2.0  # older than this, the answer is refreshed in the background
+
+
+class MeasuredEstimates:
+    """``of(skill_id)``: the skill's measured duration, or None (too few runs, or Prefect unreachable).
+
+    Blocking: call it from a worker thread.
+    """
+
+    def __init__(self, client: SyncPrefectClient, catalog: Callable[[], SkillCatalog]) -> None:
+        self.client = client
+        self.catalog = catalog
+        self._cached = cached_for(KEEP_SECONDS, refresh_after=REFRESH_AFTER_SECONDS)(self._measure)
+
+    def of(self, skill_id: str) -> MeasuredTime | None:
+        try:
+            return self._cached(skill_id)
+        except Exception:  # the author's estimate still stands: a dry run must not fail for this
+            logger.warning("Could not read the measured duration of %s", skill_id, exc_info=True)
+            return None
+
+    def _measure(self, skill_id: str) -> MeasuredTime | None:
+        runs = read_completed_runs(self.client, skill_id, NEWEST_RUNS)
+        completed = [
+            CompletedRun(
+                seconds=run.seconds,
+                step_seconds={s.step_id: s.seconds for s in run.steps if s.status == "completed" and s.seconds is not None},
+                steps=run.step_set,
+            )
+            for run in runs
+        ]
+        return measured_time(self.catalog().get(skill_id), completed)

@@ -1,0 +1,103 @@
+"""No process a step started outlives the step, however the process running the step ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from skills.commands import RunningCommands, run_command
+from tests.runtime import processes_with
+
+# A command tree as npm makes one, and worse: a child that starts its own session (escaping
+# the process group) and a grandchild, all sleeping with the marker in their argv.
+TREE = """
+import os, subprocess, sys, time
+marker = sys.argv[1]
+subprocess.Popen(["sleep", "300", marker])
+subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; "
+                  "subprocess.Popen(['sleep', '301', sys.argv[1]]); time.sleep(300)", marker],
+                 start_new_session=True)
+print("tree started", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def wait_until_gone(marker: str, seconds: float = 5.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return processes_with(marker)
+
+
+@pytest.fixture
+def marker() -> str:
+    return f"marker-{uuid.uuid4().hex[:8]}"
+
+
+def test_a_command_that_exits_takes_its_background_processes_with_it(tmp_path: Path, marker: str) -> None:
+    result = run_command([sys.executable, "-c", TREE, marker, "0"], tmp_path, timeout=30)
+    assert "tree started" in result.output
+    assert wait_until_gone(marker, 1.0) == []
+
+
+def test_a_timeout_kills_the_whole_tree_including_a_child_in_its_own_session(tmp_path: Path, marker: str) -> None:
+    with pytest.raises(Exception, match="timed out"):
+        run_command([sys.executable, "-c", TREE, marker, "300"], tmp_path, timeout=1.0)
+    assert wait_until_gone(marker, 1.0) == []
+
+
+def test_killing_the_running_commands_of_a_step_ends_their_trees(tmp_path: Path, marker: str) -> None:
+    running = RunningCommands()
+    worker = threading.Thread(
+        target=lambda: run_command([sys.executable, "-c", TREE, marker, "300"], tmp_path, 600, check=False, running=running)
+    )
+    worker.start()
+    deadline = time.monotonic() + 10
+    while len(processes_with(marker)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running.kill_all()
+    worker.join(timeout=10)
+    assert wait_until_gone(marker, 1.0) == []
+
+
+def test_a_command_started_after_its_run_was_stopped_is_killed_at_once(tmp_path: Path, marker: str) -> None:
+    """A cancellation that lands between a step's start and its command's start still ends the command."""
+    running = RunningCommands()
+    running.stop()
+    started = time.monotonic()
+
+    result = run_command([sys.executable, "-c", TREE, marker, "300"], tmp_path, 600, check=False, running=running)
+
+    assert result.returncode != 0 and time.monotonic() - started < 30
+    assert wait_until_gone(marker, 1.0) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_when_the_process_running_a_step_dies_its_commands_die_too(tmp_path: Path, marker: str, signum: int) -> None:
+    """The flow-run process is killed (SIGKILL: no clean-up of its own); the guard ends the tree."""
+    step_runner = subprocess.Popen(
+        [
+            sys.executable, "-c",
+            "import sys; from pathlib import Path; from skills.commands import run_command; "
+            "run_command([sys.executable, '-c', sys.argv[1], sys.argv[2], '300'], Path(sys.argv[3]), 600)",
+            TREE, marker, str(tmp_path),
+        ],
+        cwd=Path(__file__).parent.parent,
+    )
+    deadline = time.monotonic() + 10
+    while len(processes_with(marker)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(processes_with(marker)) >= 3, "the tree started"
+
+    os.kill(step_runner.pid, signum)
+    step_runner.wait()
+
+    assert wait_until_gone(marker) == []
