@@ -7,7 +7,7 @@ measures, on it:
   (react-setup without installs; the median of runs one after another);
 - rollback through the API of such a run, and of a run that created 1,000 files;
 - executions a minute with 20 in flight at once, and how many were lost (not ``complete``);
-- p99 of ``GET /api/skill-metadata`` at 50 clients sending back to back, through the facade
+- p99 of ``GET /api/skill-metadata`` at 50 clients sending back to back (``bench.load``), through the facade
   of ``skillworks up`` (one process), then through a facade of two processes behind one
   address (``uvicorn --workers 2``);
 - the memory (PSS, summed over its processes) of ``skillworks up`` idle, and its peak under
@@ -43,12 +43,13 @@ from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run import latency, percentile, plain_python_generation  # noqa: E402
+from bench.load import CLIENTS, latency  # noqa: E402
+from bench.run import plain_python_generation  # noqa: E402
 from bench.stack import RunningStack, _free_port, running_stack_process, wait_until_serving  # noqa: E402
+from skills.estimates import percentile  # noqa: E402
 
 RESULTS = Path(__file__).with_name("figures.json")
 BENCH_SKILLS = Path(__file__).with_name("skills")
-CLIENTS = 50
 CONCURRENT = 20
 TERMINAL = ("complete", "error", "cancelled")
 
@@ -59,12 +60,12 @@ class Sizes:
 
     runs: int  # sequential runs for the POST-to-event medians and the rollbacks
     pause_between_runs: float  # lets the Prefect server take in one run's events before the next
-    requests_per_client: int
+    requests_per_client: int  # enough that a p99 is not one stall's worth of samples
     settle_seconds: float  # before the idle memory is read
 
 
-FULL = Sizes(runs=7, pause_between_runs=5.0, requests_per_client=20, settle_seconds=15.0)
-QUICK = Sizes(runs=3, pause_between_runs=2.0, requests_per_client=6, settle_seconds=5.0)
+FULL = Sizes(runs=7, pause_between_runs=5.0, requests_per_client=100, settle_seconds=15.0)
+QUICK = Sizes(runs=3, pause_between_runs=2.0, requests_per_client=40, settle_seconds=5.0)
 
 
 class Figure(BaseModel):

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.postgres import temporary_database  # noqa: E402
 from skills.definition import load_skill_definition  # noqa: E402
+from skills.estimates import percentile  # noqa: E402
 from skills.marketplace import search  # noqa: E402
 from skills.marketplace.identity import ADMIN  # noqa: E402
 from skills.marketplace.models import Publisher, Skill, SkillVersion  # noqa: E402
@@ -95,11 +96,6 @@ def populate(market: Marketplace, count: int) -> None:
         if session.get_bind().dialect.name == "postgresql":
             session.connection().exec_driver_sql("ANALYZE")
             session.commit()
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def search_latency(market: Marketplace) -> dict[str, tuple[float, float, int]]:

@@ -28,49 +28,20 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.load import CLIENTS, latency  # noqa: E402
 from bench.stack import running_stack  # noqa: E402
 from skills.catalog import load_builtin_catalog, step_functions  # noqa: E402
 from skills.context import StepContext  # noqa: E402
+from skills.estimates import percentile  # noqa: E402
 from skills.journal import ExecutionJournal, write_atomically  # noqa: E402
 from skills.planning import preflight  # noqa: E402
 from skills.runner import run_steps_blocking  # noqa: E402
 from skills.workspace import Workspace  # noqa: E402
 
-CLIENTS = 50
 REQUESTS_PER_CLIENT = 20
 EXECUTIONS = 5
 IDLE_BETWEEN_RUNS_SECONDS = 10
 PACED_PAUSE_SECONDS = 1.0
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
-async def latency(
-    base: str, method: str, path: str, body: dict | None, pause: float, requests: int = REQUESTS_PER_CLIENT
-) -> list[float]:
-    """Each of ``CLIENTS`` clients sends a request, waits for the answer, then ``pause`` seconds.
-
-    ``pause=0`` saturates the server (closed loop): latency is then mostly queueing behind the
-    other 49 clients. A pause shows the latency at a steady rate the server keeps up with.
-    """
-    limits = httpx.Limits(max_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        async def one_client() -> list[float]:
-            timings = []
-            for _ in range(requests):
-                started = time.perf_counter()
-                response = await client.request(method, path, json=body)
-                timings.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200, response.text
-                await asyncio.sleep(pause)
-            return timings
-
-        await client.request(method, path, json=body)  # warm-up
-        results = await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
-    return [t for timings in results for t in timings]
 
 
 def execution_timings(base: str) -> tuple[list[float], list[float]]:
@@ -143,7 +114,7 @@ def main() -> None:
     with running_stack() as (base, _workspace, _prefect_api):
         for name, method, path, body in operations:
             for pause, how in ((0.0, "back to back"), (PACED_PAUSE_SECONDS, f"{PACED_PAUSE_SECONDS * 1000:.0f} ms apart")):
-                samples = asyncio.run(latency(base, method, path, body, pause))
+                samples = asyncio.run(latency(base, method, path, body, pause, REQUESTS_PER_CLIENT))
                 result = f"p50 {percentile(samples, .5):.1f} ms, p99 {percentile(samples, .99):.1f} ms"
                 rows.append((f"{name}, {CLIENTS} clients, requests {how}", result, "p99 < 10 ms"))
         to_started, to_complete = execution_timings(base)

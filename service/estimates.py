@@ -24,6 +24,8 @@ NEWEST_RUNS = 50  # estimates follow a skill's recent behaviour, not its whole p
 KEEP_SECONDS = 300.0  # after this, a caller waits for a fresh read
 REFRESH_AFTER_SECONDS = 2.0  # older than this, the answer is refreshed in the background
 
+Measurements = tuple[tuple[str, MeasuredTime | None], ...]  # (skill id, its measured duration), in order
+
 
 class MeasuredEstimates:
     """``of(skill_id)``: the skill's measured duration, or None (too few runs, or Prefect unreachable).
@@ -42,6 +44,17 @@ class MeasuredEstimates:
         except Exception:  # the author's estimate still stands: a dry run must not fail for this
             logger.warning("Could not read the measured duration of %s", skill_id, exc_info=True)
             return None
+
+    def known(self, skill_ids: tuple[str, ...]) -> Measurements | None:
+        """Each skill's measured duration if all are in memory (answered without blocking, so
+        from the event loop), else None: then ask ``of`` from a worker thread."""
+        answers = []
+        for skill_id in skill_ids:
+            found, measured = self._cached.known(skill_id)  # type: ignore[attr-defined]
+            if not found:
+                return None
+            answers.append((skill_id, measured))
+        return tuple(answers)
 
     def _measure(self, skill_id: str) -> MeasuredTime | None:
         runs = read_completed_runs(self.client, skill_id, NEWEST_RUNS)

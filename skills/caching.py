@@ -42,14 +42,9 @@ class _SharedProbe(Generic[R]):
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
-        key = (args, tuple(sorted(kwargs.items())))
         with self.lock:
-            entry = self.entries.setdefault(key, _Entry())
-            age = None if entry.fetched_at is None else time.monotonic() - entry.fetched_at
-            if age is not None and age < self.seconds:
-                if age >= self.refresh_after and entry.probing is None:
-                    entry.probing = threading.Event()
-                    threading.Thread(target=self._probe, args=(entry, args, kwargs), daemon=True).start()
+            entry = self._entry(args, kwargs)
+            if self._serve_at_once(entry, args, kwargs):
                 return entry.value
             in_flight, mine = entry.probing, entry.probing is None
             if mine:
@@ -62,6 +57,25 @@ class _SharedProbe(Generic[R]):
         if entry.error is not None and entry.fetched_at is None:
             raise entry.error
         return entry.value
+
+    def known(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bool, R | None]:
+        """``(True, answer)`` if an answer can be given without waiting, else ``(False, None)``."""
+        with self.lock:
+            entry = self._entry(args, kwargs)
+            return (True, entry.value) if self._serve_at_once(entry, args, kwargs) else (False, None)
+
+    def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Entry[R]:
+        return self.entries.setdefault((args, tuple(sorted(kwargs.items()))), _Entry())
+
+    def _serve_at_once(self, entry: _Entry[R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Whether ``entry`` still answers; one getting old is refreshed in the background."""
+        age = None if entry.fetched_at is None else time.monotonic() - entry.fetched_at
+        if age is None or age >= self.seconds:
+            return False
+        if age >= self.refresh_after and entry.probing is None:
+            entry.probing = threading.Event()
+            threading.Thread(target=self._probe, args=(entry, args, kwargs), daemon=True).start()
+        return True
 
     def _probe(self, entry: _Entry[R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         try:
@@ -84,7 +98,8 @@ class _SharedProbe(Generic[R]):
 def cached_for(seconds: float, refresh_after: float | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Cache a function's result per arguments (which must be hashable) for ``seconds``.
 
-    ``function.cache_clear()`` forgets every remembered answer.
+    ``function.cache_clear()`` forgets every remembered answer; ``function.known(*args)`` is
+    ``(True, answer)`` when the answer is there without waiting, ``(False, None)`` otherwise.
     """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
@@ -95,6 +110,7 @@ def cached_for(seconds: float, refresh_after: float | None = None) -> Callable[[
             return probe.get(args, kwargs)
 
         cached.cache_clear = probe.clear  # type: ignore[attr-defined]
+        cached.known = lambda *args, **kwargs: probe.known(args, kwargs)  # type: ignore[attr-defined]
         return cached
 
     return decorate

@@ -64,6 +64,24 @@ def test_an_answer_about_to_expire_is_refreshed_in_the_background_while_callers_
     assert probe.calls == 2 and version("npm") == "npm 1.2"
 
 
+def test_known_answers_without_waiting_or_says_it_cannot() -> None:
+    """What the event loop asks (``GET /api/skill-metadata``): never a blocking probe."""
+    probe = CountingProbe()
+    version = cached_for(1.0, refresh_after=0.1)(probe)
+
+    started = time.monotonic()
+    assert version.known("npm") == (False, None)  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 0.1 and probe.calls == 0
+
+    version("npm")
+    time.sleep(0.15)  # old enough to refresh, not expired
+    assert version.known("npm") == (True, "npm 1.1")  # type: ignore[attr-defined]
+    time.sleep(0.3)
+    assert probe.calls == 2 and version.known("npm") == (True, "npm 1.2")  # type: ignore[attr-defined]
+    time.sleep(1.5)  # expired, whatever refresh the last call started: a caller must wait
+    assert version.known("npm") == (False, None)  # type: ignore[attr-defined]
+
+
 def test_a_failing_probe_fails_every_waiter_and_is_tried_again_next_time() -> None:
     calls = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import CatalogDep, EstimatesDep, SettingsDep
-from service.estimates import MeasuredEstimates
+from service.estimates import MeasuredEstimates, Measurements
 from service.metrics import DRY_RUNS
 from service.schemas import (
     CatalogProblem,
@@ -21,7 +22,7 @@ from service.schemas import (
 )
 from skills.catalog import SkillCatalog
 from skills.definition import SkillDefinition
-from skills.estimates import MeasuredTime, measured_for_plan
+from skills.estimates import measured_for_plan
 from skills.planning import ExecutionPlan, Preflight, plan_skill
 
 router = APIRouter(prefix="/api", tags=["skills"])
@@ -32,21 +33,49 @@ async def skill_metadata(
     catalog: CatalogDep, estimates: EstimatesDep, skill: str | None = Query(default=None, max_length=100)
 ) -> Response:
     """All skills, or one with ``?skill=ID`` (404 if unknown), each with its measured duration once known."""
-    chosen = [catalog.get(skill)] if skill is not None else catalog.all()  # 404 for an unknown id
-    measured = await run_in_threadpool(_measured, estimates, tuple(definition.id for definition in chosen))
-    described = [
-        _metadata(catalog, definition.id).model_copy(update={"measured_time": measured[definition.id]})
-        for definition in chosen
-    ]
+    chosen = tuple(definition.id for definition in ([catalog.get(skill)] if skill is not None else catalog.all()))
+    measured = estimates.known(chosen) or await run_in_threadpool(_measured, estimates, chosen)
+    return Response(_rendered_metadata(catalog, skill, measured), media_type="application/json")
+
+
+def _measured(estimates: MeasuredEstimates, skill_ids: tuple[str, ...]) -> Measurements:
+    return tuple((skill_id, estimates.of(skill_id)) for skill_id in skill_ids)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    catalog: SkillCatalog
+    measured: Measurements
+    body: bytes
+
+    def still_answers(self, catalog: SkillCatalog, measured: Measurements) -> bool:
+        """The same catalog and the same measurements (the estimates hand out the same objects
+        until they refresh them), so the same body."""
+        return catalog is self.catalog and len(measured) == len(self.measured) and all(
+            skill_id == known_id and time is known_time
+            for (skill_id, time), (known_id, known_time) in zip(measured, self.measured, strict=True)
+        )
+
+
+_last_rendered: dict[str | None, _Rendered] = {}  # per ``?skill=`` (None: the catalog); keys are known skill ids
+
+
+def _rendered_metadata(
+    catalog: SkillCatalog, skill: str | None, measured: Measurements
+) -> bytes:
+    """The answer's JSON, rendered again only when the catalog or a measurement changed
+    (rendering every skill takes 0.1 ms, about a fifth of what the whole request costs)."""
+    last = _last_rendered.get(skill)
+    if last is not None and last.still_answers(catalog, measured):
+        return last.body
+    described = [_metadata(catalog, skill_id).model_copy(update={"measured_time": time}) for skill_id, time in measured]
     if skill is not None:
-        return Response(described[0].model_dump_json(), media_type="application/json")
-    problems = [CatalogProblem(**vars(problem)) for problem in catalog.problems]
-    body = SkillCatalogResponse(skills=described, count=len(described), problems=problems).model_dump_json()
-    return Response(body, media_type="application/json")
-
-
-def _measured(estimates: MeasuredEstimates, skill_ids: tuple[str, ...]) -> dict[str, MeasuredTime | None]:
-    return {skill_id: estimates.of(skill_id) for skill_id in skill_ids}
+        body = described[0].model_dump_json().encode()
+    else:
+        problems = [CatalogProblem(**vars(problem)) for problem in catalog.problems]
+        body = SkillCatalogResponse(skills=described, count=len(described), problems=problems).model_dump_json().encode()
+    _last_rendered[skill] = _Rendered(catalog, measured, body)
+    return body
 
 
 @lru_cache(maxsize=256)
