@@ -70,11 +70,21 @@ def crash_points_request(folder: str, marker: str, level: str = "expert", files:
 
 
 def outlived(owner: int | None, marker: str, folder: Path) -> str:
-    """What of the run is still alive, for the failure message."""
+    """What of the run is still alive, for the failure message: each process with its state, its
+    parent and its pending signals (SIGKILL pending in a process stuck on the disk is not the
+    same failure as a process nobody signalled)."""
     pids = sorted({*([owner] if owner else []), *processes_with(marker), *processes_working_in(folder)})
-    described = [f"{pid}: {Path(f'/proc/{pid}/cmdline').read_bytes().replace(bytes(1), b' ').decode(errors='replace')[:200]}"
-                 for pid in pids if Path(f"/proc/{pid}").exists()]
-    return "a process of the run outlived the serving process:\n" + "\n".join(described)
+    return "a process of the run outlived the serving process:\n" + "\n".join(map(described_process, pids))
+
+
+def described_process(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(bytes(1), b" ").decode(errors="replace")[:200]
+        status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
+    except OSError:
+        return f"{pid}: gone meanwhile"
+    details = ", ".join(f"{key} {status.get(key, '?').strip()}" for key in ("State", "PPid", "SigPnd", "ShdPnd", "SigBlk"))
+    return f"{pid}: {command} ({details})"
 
 
 def journal_lines(workspace: Path, execution_id: str) -> int:
