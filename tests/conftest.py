@@ -27,7 +27,7 @@ from bench.postgres import SERVER as POSTGRES_SERVER
 from bench.postgres import temporary_database
 
 # Session fixtures kept in modules of their own, shared by the test modules that use them.
-pytest_plugins = ["tests.observed_mix"]
+pytest_plugins = ["tests.observed_mix", "tests.browser"]
 
 REPO = Path(__file__).resolve().parent.parent
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="skillworks-tests-"))

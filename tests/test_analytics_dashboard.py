@@ -10,13 +10,13 @@ import re
 from pathlib import Path
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import needs_chromium
 from tests.observed_mix import SKILL, ObservedMix
-from tests.test_dashboard import CHROMIUM, browser, dashboard, fact  # noqa: F401
+from tests.test_dashboard import dashboard, fact
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (make install)")
+pytestmark = needs_chromium
 
 
 def percent(rate: float) -> str:
@@ -24,7 +24,7 @@ def percent(rate: float) -> str:
 
 
 def test_analytics_tab_draws_runs_durations_and_steps_from_real_runs(
-    browser: Browser, facade: str, observed_mix: ObservedMix, tmp_path: Path  # noqa: F811 - the fixture of test_dashboard
+    browser: Browser, facade: str, observed_mix: ObservedMix, tmp_path: Path
 ) -> None:
     with dashboard(browser, facade) as page:
         page.get_by_role("tab", name="Analytics").click()
@@ -59,7 +59,7 @@ def test_analytics_tab_draws_runs_durations_and_steps_from_real_runs(
 
 
 def test_measured_time_shows_beside_the_estimate_and_the_progress_counts_down(
-    browser: Browser, facade: str, observed_mix: ObservedMix  # noqa: F811 - the fixture of test_dashboard
+    browser: Browser, facade: str, observed_mix: ObservedMix
 ) -> None:
     assert httpx.get(f"{facade}/api/skill-metadata", params={"skill": SKILL}).json()["measuredTime"]["runs"] >= 5
     with dashboard(browser, facade) as page:

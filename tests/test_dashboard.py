@@ -1,8 +1,5 @@
-"""The dashboard (``GET /``) in a real browser against the real facade, Prefect and skills.
-
-Chromium comes from the system (``make install`` puts it at /usr/bin/chromium): Playwright's
-own browser download cannot reach its servers from here.
-"""
+"""The dashboard (``GET /``) in a real browser (``tests/browser.py``) against the real facade,
+Prefect and skills."""
 
 from __future__ import annotations
 
@@ -14,21 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+from tests.browser import needs_chromium
+
 RUN_SECONDS = 120
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (make install)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+pytestmark = needs_chromium
 
 
 @contextmanager

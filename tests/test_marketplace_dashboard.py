@@ -8,14 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import needs_chromium
 from tests.conftest import MarketFacade, marketplace_facade
 from tests.marketplace_corpus import HOSTILE, Trap
 from tests.marketplace_support import create_account, skill_folder
-from tests.test_dashboard import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (make install)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,6 @@ def market(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         httpx.post(f"{facade.base}/api/marketplace/skills/docker-helper/ratings", json={"stars": 4, "review": "Handy for compose files"},
                    headers=reviewer.headers).raise_for_status()
         yield facade
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

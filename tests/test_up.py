@@ -17,13 +17,13 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from skills.process_guard import descendants
+from tests.browser import needs_chromium
 from tests.conftest import SESSION_DIR, free_port
 from tests.sse import read_events
 from tests.test_cli import SKILLWORKS
-from tests.test_dashboard import CHROMIUM, browser  # noqa: F401  (the fixture)
 from tests.test_execution_stream import react_request
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (make install)")
+pytestmark = needs_chromium
 
 
 class Stack:
@@ -87,7 +87,7 @@ def test_the_prefect_ui_talks_to_the_server_on_the_port_it_was_given(stack: Stac
     assert settings["api_url"] == f"{stack.prefect_ui}/api"
 
 
-def test_the_run_page_in_the_prefect_ui_shows_the_executions_task_runs(stack: Stack, browser: Browser) -> None:  # noqa: F811
+def test_the_run_page_in_the_prefect_ui_shows_the_executions_task_runs(stack: Stack, browser: Browser) -> None:
     with httpx.Client(base_url=stack.api, timeout=httpx.Timeout(30, read=300)) as api:
         with api.stream("POST", "/api/execute-skill", json=react_request(f"ui-{uuid.uuid4().hex[:8]}")) as response:
             events = [event for _, event in read_events(response)]

@@ -13,15 +13,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import needs_chromium
 from tests.sse import read_events
 from tests.test_cli_workflows import touch_workflow
-from tests.test_dashboard import CHROMIUM, RUN_SECONDS, browser, dashboard  # noqa: F401  (the browser fixture)
+from tests.test_dashboard import RUN_SECONDS, dashboard
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (make install)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
-def page(browser, facade: str) -> Iterator[Page]:  # type: ignore[no-untyped-def]  # noqa: F811
+def page(browser, facade: str) -> Iterator[Page]:  # type: ignore[no-untyped-def]
     with dashboard(browser, facade) as page:
         page.get_by_role("tab", name="Workflows").click()
         yield page

@@ -205,6 +205,18 @@ def test_a_request_naming_no_single_workflow_is_a_clear_422(api: httpx.Client, b
     assert answer.status_code == 422 and "exactly one of 'spec' and 'workflowId'" in answer.text
 
 
+def two_touches_with_an_approval_between(workflow_id: str, folder: str) -> dict[str, Any]:
+    """A workflow that writes ``first.txt``, then waits for approval before ``second.txt``."""
+    return {
+        "id": workflow_id, "name": workflow_id.capitalize(),
+        "nodes": [
+            {"id": "first", "skill": "touch-file", "parameters": {"folder": folder, "name": "first"}},
+            {"id": "second", "skill": "touch-file", "depends_on": ["first"], "approval": True,
+             "parameters": {"folder": folder, "name": "second"}},
+        ],
+    }
+
+
 def test_a_workflow_whose_serving_process_is_killed_ends_crashed_and_every_node_is_undone(
     api: httpx.Client, served_skills: ServingProcess, workspace: Path
 ) -> None:
@@ -213,14 +225,7 @@ def test_a_workflow_whose_serving_process_is_killed_ends_crashed_and_every_node_
     folder = f"crashed-{uuid.uuid4().hex[:6]}"
     (workspace / folder).mkdir()
     before = tree_fingerprint(workspace)
-    spec = {
-        "id": "killed", "name": "Killed",
-        "nodes": [
-            {"id": "first", "skill": "touch-file", "parameters": {"folder": folder, "name": "first"}},
-            {"id": "second", "skill": "touch-file", "depends_on": ["first"], "approval": True,
-             "parameters": {"folder": folder, "name": "second"}},
-        ],
-    }
+    spec = two_touches_with_an_approval_between("killed", folder)
     with api.stream("POST", "/api/workflows/execute", json={"spec": spec, "level": "expert"}) as response:
         events = []
         for _, event in read_events(response):
@@ -239,14 +244,7 @@ def test_cancelling_a_workflow_at_its_approval_undoes_the_nodes_that_ran(api: ht
     folder = f"cancelled-{uuid.uuid4().hex[:6]}"
     (workspace / folder).mkdir()
     before = tree_fingerprint(workspace)
-    spec = {
-        "id": "stopped", "name": "Stopped",
-        "nodes": [
-            {"id": "first", "skill": "touch-file", "parameters": {"folder": folder, "name": "first"}},
-            {"id": "second", "skill": "touch-file", "depends_on": ["first"], "approval": True,
-             "parameters": {"folder": folder, "name": "second"}},
-        ],
-    }
+    spec = two_touches_with_an_approval_between("stopped", folder)
     with api.stream("POST", "/api/workflows/execute", json={"spec": spec, "level": "expert"}) as response:
         events = []
         for _, event in read_events(response):
