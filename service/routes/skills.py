@@ -60,9 +60,7 @@ class _Rendered:
 _last_rendered: dict[str | None, _Rendered] = {}  # per ``?skill=`` (None: the catalog); keys are known skill ids
 
 
-def _rendered_metadata(
-    catalog: SkillCatalog, skill: str | None, measured: Measurements
-) -> bytes:
+def _rendered_metadata(catalog: SkillCatalog, skill: str | None, measured: Measurements) -> bytes:
     """The answer's JSON, rendered again only when the catalog or a measurement changed
     (rendering every skill takes 0.1 ms, about a fifth of what the whole request costs)."""
     last = _last_rendered.get(skill)
