@@ -104,7 +104,7 @@ def inside_a_command(facade: str, folder: str, marker: str, workspace: Path) -> 
     run = StreamFollower(facade, crash_points_request(folder, marker))
     run.wait_for(lambda events: any(e.get("stepId") == "run-command" for e in events))
     deadline = time.monotonic() + 30
-    while len(processes_with(marker)) < 2:  # the command and its grandchild in a session of its own
+    while len(processes_with(marker)) < 3:  # the guard, the command and its grandchild in a session of its own
         assert time.monotonic() < deadline, "the command tree did not start"
         time.sleep(0.05)
     return run
