@@ -106,7 +106,17 @@ class _StopRequested(Exception):
 
 
 def _request_stop(signum: int, frame: object) -> None:
+    # Only the first request counts. The parent-death signal comes again and again: a dying
+    # multi-threaded process passes its children from thread to thread, and the kernel sends
+    # the signal at each pass. A second one raised in the middle of the clean-up would end
+    # the guard before it ended the command.
+    _ignore_stop_signals()
     raise _StopRequested
+
+
+def _ignore_stop_signals() -> None:
+    for signum in _FORWARDED:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _run_guarded(argv: list[str]) -> int:
@@ -123,8 +133,7 @@ def _run_guarded(argv: list[str]) -> int:
         print(f"{argv[0]}: {exc.strerror}", file=sys.stderr)
         returncode = 127
     finally:
-        for signum in _FORWARDED:
-            signal.signal(signum, signal.SIG_IGN)  # nothing may interrupt the clean-up
+        _ignore_stop_signals()  # nothing may interrupt the clean-up
         kill_tree(os.getpid())
     if returncode is None:
         return 128 + signal.SIGTERM

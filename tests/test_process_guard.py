@@ -14,20 +14,24 @@ from pathlib import Path
 import pytest
 
 from skills.commands import RunningCommands, run_command
+from skills.process_guard import guarded_argv
 from tests.runtime import processes_with
 
 # A command tree as npm makes one, and worse: a child that starts its own session (escaping
-# the process group) and a grandchild, all sleeping with the marker in their argv.
+# the process group) and a grandchild, all sleeping with the marker in their argv. (Python
+# sleeps, not `sleep 300 MARKER`: GNU sleep exits at once on an argument that is no number.)
 TREE = """
 import os, subprocess, sys, time
 marker = sys.argv[1]
-subprocess.Popen(["sleep", "300", marker])
-subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; "
-                  "subprocess.Popen(['sleep', '301', sys.argv[1]]); time.sleep(300)", marker],
+sleeper = [sys.executable, "-c", "import time; time.sleep(300)", marker]
+subprocess.Popen(sleeper)
+subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
+                  "subprocess.Popen(sys.argv[2:]); subprocess.Popen(sys.argv[2:]).wait()", marker, *sleeper],
                  start_new_session=True)
 print("tree started", flush=True)
 time.sleep(float(sys.argv[2]))
 """
+TREE_PROCESSES = 6  # the guard, the command, its sleeper, the child in its own session and its two sleepers
 
 
 def wait_until_gone(marker: str, seconds: float = 5.0) -> list[int]:
@@ -61,7 +65,7 @@ def test_killing_the_running_commands_of_a_step_ends_their_trees(tmp_path: Path,
     )
     worker.start()
     deadline = time.monotonic() + 10
-    while len(processes_with(marker)) < 3 and time.monotonic() < deadline:
+    while len(processes_with(marker)) < TREE_PROCESSES and time.monotonic() < deadline:
         time.sleep(0.05)
     running.kill_all()
     worker.join(timeout=10)
@@ -93,11 +97,30 @@ def test_when_the_process_running_a_step_dies_its_commands_die_too(tmp_path: Pat
         cwd=Path(__file__).parent.parent,
     )
     deadline = time.monotonic() + 10
-    while len(processes_with(marker)) < 3 and time.monotonic() < deadline:
+    while len(processes_with(marker)) < TREE_PROCESSES and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(processes_with(marker)) >= 3, "the tree started"
+    assert len(processes_with(marker)) >= TREE_PROCESSES, "the tree started"
 
     os.kill(step_runner.pid, signum)
     step_runner.wait()
+
+    assert wait_until_gone(marker) == []
+
+
+def test_the_stop_signal_arriving_again_and_again_still_ends_the_whole_tree(tmp_path: Path, marker: str) -> None:
+    """A multi-threaded process that dies goes thread by thread, and the kernel sends the
+    parent-death signal again each time the guard passes to the next thread: a guard that
+    stopped at the second signal, in the middle of its clean-up, left the command running."""
+    guard = subprocess.Popen(guarded_argv([sys.executable, "-c", TREE, marker, "300"]), cwd=tmp_path, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while len(processes_with(marker)) < TREE_PROCESSES and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(processes_with(marker)) >= TREE_PROCESSES, "the tree started"
+
+    while guard.poll() is None:
+        try:
+            guard.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            break
 
     assert wait_until_gone(marker) == []
