@@ -164,6 +164,15 @@ def _unsafe(check: str, reason: str, name: str) -> Member:
     return name, None, CheckFailure(check, reason, name, "Publish a plain folder of regular files.")
 
 
+def _unsafe_name(raw_name: str) -> Member | None:
+    """The refusal of a member whose name leaves the package folder (tar and zip alike), or None."""
+    problem = member_name_problem(raw_name)
+    if problem is None:
+        return None
+    check = "archive-absolute-path" if problem == "absolute path" else "archive-path-traversal"
+    return _unsafe(check, problem, raw_name)
+
+
 def _tar_members(data: bytes, budget: _Budget) -> list[Member]:
     raw = _gunzip(data, budget)
     members: list[Member] = []
@@ -177,11 +186,9 @@ def _tar_members(data: bytes, budget: _Budget) -> list[Member]:
 
 
 def _tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo, budget: _Budget) -> Member:
+    if refused := _unsafe_name(info.name):
+        return refused
     name = info.name.removeprefix("./")
-    problem = member_name_problem(info.name)
-    if problem:
-        check = "archive-absolute-path" if problem == "absolute path" else "archive-path-traversal"
-        return _unsafe(check, problem, info.name)
     if info.issym() or info.islnk():
         return _unsafe("archive-link", f"a {'symbolic' if info.issym() else 'hard'} link to {info.linkname!r}", name)
     if info.ischr() or info.isblk() or info.isfifo():
@@ -230,11 +237,9 @@ def _zip_members(data: bytes, budget: _Budget) -> list[Member]:
 
 
 def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> Member:
+    if refused := _unsafe_name(info.filename):
+        return refused
     name = info.filename.removeprefix("./")
-    problem = member_name_problem(info.filename)
-    if problem:
-        check = "archive-absolute-path" if problem == "absolute path" else "archive-path-traversal"
-        return _unsafe(check, problem, info.filename)
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         return _unsafe("archive-link", "a symbolic link", name)
