@@ -28,6 +28,7 @@ recovery marks those runs ``Crashed`` and undoes them (``flows.recovery``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -66,41 +67,60 @@ class InProcessRunner:
         self.by_entrypoint = by_entrypoint or {}
         self._slots = asyncio.Semaphore(limit)
         self._claiming: set[UUID] = set()
+        self._considering: set[asyncio.Task[None]] = set()  # strong references, as asyncio asks
+        # Set when a slot frees: runs left scheduled while all slots were taken are due now,
+        # and their events have passed, so the poll looks at once instead of at its next turn.
+        self._slot_freed = asyncio.Event()
 
     async def run_forever(self) -> None:
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._listen())
-            group.create_task(self._poll())
+        async with get_client() as client, asyncio.TaskGroup() as group:
+            group.create_task(self._listen(client))
+            group.create_task(self._poll(client))
 
-    async def _listen(self) -> None:
+    async def _listen(self, client: PrefectClient) -> None:
         """React at once to runs of these deployments being scheduled or asked to cancel."""
         watched = EventFilter(event=EventNameFilter(name=_WATCHED_EVENTS))
         while True:
             try:
-                async with get_client() as client, get_events_subscriber(filter=watched) as subscriber:
+                async with get_events_subscriber(filter=watched) as subscriber:
                     async for event in subscriber:
                         flow_run_id = UUID(event.resource.id.removeprefix("prefect.flow-run."))
                         if event.event.endswith("Cancelling"):
                             self.executions.cancel(flow_run_id)
                         elif self._deployment_of(event.related) is not None:
-                            await self._consider(client, flow_run_id)
+                            self._consider_meanwhile(client, flow_run_id)
             except Exception:  # a server restarting: the poll covers the gap, then subscribe again
                 logger.exception("Event subscription lost; subscribing again")
                 await asyncio.sleep(POLL_SECONDS)
 
-    async def _poll(self) -> None:
+    def _consider_meanwhile(self, client: PrefectClient, flow_run_id: UUID) -> None:
+        """Consider the run in a task of its own, so the subscription reads on meanwhile.
+
+        Claiming takes two calls to the server; awaited one run after another, twenty runs
+        scheduled at once started one after another, about half a second apart under load.
+        """
+        task = asyncio.create_task(self._consider(client, flow_run_id))
+        self._considering.add(task)
+        task.add_done_callback(self._considered)
+
+    def _considered(self, task: asyncio.Task[None]) -> None:
+        self._considering.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # the poll takes the run instead
+            logger.error("Claiming a scheduled run failed", exc_info=task.exception())
+
+    async def _poll(self, client: PrefectClient) -> None:
         while True:
             try:
-                async with get_client() as client:
-                    due = await client.get_scheduled_flow_runs_for_deployments(
-                        list(self.flows), scheduled_before=datetime.now(timezone.utc)
-                    )
-                    for flow_run in due:
-                        await self._consider(client, flow_run.id, flow_run)
-                    await self.executions.cancel_requested(client)
+                due = await client.get_scheduled_flow_runs_for_deployments(
+                    list(self.flows), scheduled_before=datetime.now(timezone.utc)
+                )
+                await asyncio.gather(*(self._consider(client, flow_run.id, flow_run) for flow_run in due))
+                await self.executions.cancel_requested(client)
             except Exception:
                 logger.exception("Polling for scheduled runs failed; trying again")
-            await asyncio.sleep(POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._slot_freed.wait(), POLL_SECONDS)
+            self._slot_freed.clear()
 
     def _deployment_of(self, related: list[Any]) -> UUID | None:
         for resource in related:
@@ -137,9 +157,13 @@ class InProcessRunner:
             if not await _claim(client, flow_run):
                 self._slots.release()
                 return
-            self.executions.start(flow, flow_run).add_done_callback(lambda _: self._slots.release())
+            self.executions.start(flow, flow_run).add_done_callback(self._free_slot)
         finally:
             self._claiming.discard(flow_run_id)
+
+    def _free_slot(self, _: asyncio.Task[Any]) -> None:
+        self._slots.release()
+        self._slot_freed.set()
 
 
 async def _claim(client: PrefectClient, flow_run: FlowRun) -> bool:

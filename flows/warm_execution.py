@@ -26,6 +26,7 @@ from uuid import UUID
 
 from prefect import get_client
 from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterState, FlowRunFilterStateName
 from prefect.client.schemas.objects import FlowRun
 from prefect.flow_engine import run_flow
 from prefect.flows import Flow
@@ -63,13 +64,16 @@ class WarmExecutions:
     async def _execute(self, flow: Flow[..., Any], flow_run: FlowRun) -> State[Any] | None:
         holder = f"{socket.gethostname()}:{os.getpid()}"
         with execution_lease(self.workspace_root, str(flow_run.id), holder):
+            final: State[Any] | None = None
             try:
-                return await run_flow(flow, flow_run=flow_run, return_type="state")  # type: ignore[misc]
+                final = await run_flow(flow, flow_run=flow_run, return_type="state")  # type: ignore[misc]
+                return final
             except BaseException:  # the engine has recorded the state; this process goes on
                 logger.exception("Flow run %s ended with an exception", flow_run.id)
                 return None
             finally:
-                await _finish_cancellation(flow_run.id)
+                if final is None or not final.is_final():
+                    await _finish_cancellation(flow_run.id)
                 self._running.pop(flow_run.id, None)
                 forget(flow_run.id)
 
@@ -85,10 +89,14 @@ class WarmExecutions:
 
     async def cancel_requested(self, client: PrefectClient) -> None:
         """Catch up on cancellations whose event was missed: runs of ours that are ``Cancelling``."""
-        for flow_run_id in list(self._running):
-            flow_run = await client.read_flow_run(flow_run_id)
-            if flow_run.state is not None and flow_run.state.name == "Cancelling":
-                self.cancel(flow_run_id)
+        if not self._running:
+            return
+        cancelling = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=list(self._running)),
+            state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Cancelling"])),
+        ))
+        for flow_run in cancelling:
+            self.cancel(flow_run.id)
 
 
 async def _finish_cancellation(flow_run_id: UUID) -> None:

@@ -110,12 +110,12 @@ def wait_until_ok(url: str, process: subprocess.Popen[bytes], name: str, seconds
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[str]:
-    """A Prefect server on SQLite under the session's PREFECT_HOME, set up as ``skillworks up`` sets up its own."""
+    """A Prefect server on SQLite under the session's PREFECT_HOME, started as ``skillworks up`` starts its own."""
     from service.launcher import embedded_server_settings
 
     process = start_process(
         "prefect-server",
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(PREFECT_PORT)],
+        [sys.executable, "-m", "service.prefect_server", "--host", "127.0.0.1", "--port", str(PREFECT_PORT)],
         env=embedded_server_settings(os.environ["PREFECT_API_URL"]),
     )
     wait_until_ok(f"{os.environ['PREFECT_API_URL']}/health", process, "prefect-server")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from service.routes.executions import FolderLocks
 from tests.runtime import task_run_names
 from tests.sse import read_events
 
@@ -168,9 +171,52 @@ def test_a_second_execution_on_a_busy_folder_is_refused_with_the_running_ones_id
         assert [data["type"] for _, data in events][-1] == "cancelled"
 
 
-def test_executions_on_different_folders_run_side_by_side(api: httpx.Client, workspace: Path) -> None:
-    import concurrent.futures
+def test_of_two_executions_asked_for_one_folder_at_the_same_moment_exactly_one_starts(api: httpx.Client) -> None:
+    name = unique("race")
 
+    def post(_: int) -> httpx.Response:
+        # Beginner: the run that starts pauses before its first step, so it is still running.
+        return api.send(api.build_request("POST", "/api/execute-skill", json=react_request(name, level="beginner")), stream=True)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(post, range(2)))
+    try:
+        started = next(answer for answer in answers if answer.status_code == 200)
+        refused = next(answer for answer in answers if answer.status_code != 200)
+        refused.read()
+        assert refused.status_code == 409 and refused.json()["code"] == "target_busy"
+        events = read_events(started)
+        execution_id = next(events)[1]["executionId"]
+        assert refused.json()["details"]["executionId"] == execution_id
+        api.post(f"/api/executions/{execution_id}/cancel")
+        assert types(list(events))[-1] == "cancelled"
+    finally:
+        for answer in answers:
+            answer.close()
+
+
+async def test_starts_for_different_folders_do_not_wait_for_each_other() -> None:
+    locks = FolderLocks()
+    async with locks.holding("one"):
+        async with asyncio.timeout(1), locks.holding("another"):
+            pass
+
+
+async def test_starts_for_one_folder_take_turns_and_leave_no_lock_behind() -> None:
+    locks, order = FolderLocks(), []
+
+    async def start(name: str) -> None:
+        async with locks.holding("same"):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
+
+    await asyncio.gather(start("first"), start("second"))
+    assert order == ["first in", "first out", "second in", "second out"]
+    assert not locks._locks and not locks._users
+
+
+def test_executions_on_different_folders_run_side_by_side(api: httpx.Client, workspace: Path) -> None:
     names = [unique("parallel"), unique("parallel")]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         streams = list(pool.map(lambda name: execute(api, react_request(name)), names))

@@ -1,15 +1,19 @@
-"""The Prefect server of ``skillworks up`` (``service.prefect_server``): a locked SQLite database is retried soon.
+"""The Prefect server of ``skillworks up`` (``service.prefect_server``) on SQLite.
 
-Prefect answers a write that finds SQLite locked with 503, and its client then waits
-``2 ** attempt`` seconds and gives up after five attempts. Here the answer carries its own
+Writes that run at once wait for each other instead of failing: every transaction that
+writes takes SQLite's write lock when it begins. And a write that still finds the database
+locked is retried soon: Prefect answers it with 503, and its client then waits
+``2 ** attempt`` seconds and gives up after five attempts; here the answer carries its own
 short ``Retry-After``, so the client of any skillworks process retries within a fraction of
 a second, for as long as the lock lasts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -22,6 +26,7 @@ from starlette.routing import Route
 
 from service.prefect_server import _retry_soon_when_locked
 
+RUNS_AT_ONCE = 20
 LOCKED_ANSWERS = 8  # more than Prefect's client retries an ordinary 503 (five times)
 
 
@@ -75,3 +80,21 @@ async def test_a_database_server_that_does_not_answer_keeps_prefects_back_off() 
         response = await client.post("/")
 
     assert response.status_code == 503 and "Retry-After" not in response.headers
+
+
+async def test_twenty_runs_created_at_once_are_all_created_at_the_first_attempt(prefect_server: str) -> None:
+    # Plain httpx, which does not retry: Prefect's own client would hide the 503s (and their cost).
+    async with httpx.AsyncClient(base_url=prefect_server, timeout=60) as client:
+        flow = (await client.post("/flows/", json={"name": f"never-run-{uuid.uuid4().hex[:8]}"})).json()
+        # A deployment nobody serves: its runs stay scheduled, and go with the flow.
+        deployment = (await client.post("/deployments/", json={"name": "idle", "flow_id": flow["id"]})).json()
+        try:
+            answers = await asyncio.gather(*(
+                client.post(f"/deployments/{deployment['id']}/create_flow_run", json={}) for _ in range(RUNS_AT_ONCE)
+            ))
+        finally:
+            await client.delete(f"/flows/{flow['id']}")
+
+    # Prefect's deferred transactions read the deployment, then fail to write whenever another
+    # run was created in between ("database is locked", 503): most of them, at twenty at once.
+    assert [answer.status_code for answer in answers] == [201] * RUNS_AT_ONCE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -52,7 +53,34 @@ router = APIRouter(prefix="/api", tags=["executions"])
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 PAUSE_SETTLE_SECONDS = 5.0
-_starting = asyncio.Lock()
+
+
+class FolderLocks:
+    """One lock per target folder, forgotten once nobody holds it or waits for it.
+
+    Starts for different folders must not wait for each other: under load each check and
+    start takes a few hundred milliseconds of the Prefect server's time, and one lock for
+    all of them made twenty runs at once start one after the other.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def holding(self, folder: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(folder, asyncio.Lock())
+        self._users[folder] = self._users.get(folder, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[folder] -= 1
+            if not self._users[folder]:
+                del self._users[folder], self._locks[folder]
+
+
+_starting = FolderLocks()
 
 
 @router.post(
@@ -118,9 +146,9 @@ async def _start_run(
 ) -> FlowRun:
     """Start a deployment run of a checked request, unless another run works in the same folder (409)."""
     target = checked.target
-    # Check and start under one lock, so two requests for one folder cannot both pass the check.
-    # (Facades behind a load balancer race past it; the flow's own target lock catches that.)
-    async with _starting:
+    # Check and start under the folder's lock, so two requests for one folder cannot both pass
+    # the check. (Facades behind a load balancer race past it; the flow's own target lock catches that.)
+    async with _starting.holding(target or ""):
         busy = await active_execution_on(client, target) if target else None
         if busy is not None:
             raise ApiError(
