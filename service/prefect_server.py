@@ -65,7 +65,8 @@ async def _retry_soon_when_locked(request: Request, exc: Exception) -> JSONRespo
 async def _begin_immediately(
     self: AioSqliteConfiguration, session: AsyncSession, with_for_update: bool = False
 ) -> AsyncIterator[AsyncSessionTransaction]:
-    """Prefect's ``begin_transaction`` for SQLite, with the write lock taken at the start."""
+    """Prefect's ``begin_transaction`` for SQLite, with the write lock taken at the start
+    (so a read "for update" is nothing special any more)."""
     mode = SQLITE_BEGIN_MODE.set("IMMEDIATE")
     try:
         async with session.begin() as transaction:

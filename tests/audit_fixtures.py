@@ -10,8 +10,10 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 # A real snapshot of PyPA's advisory database (OSV YAML), kept beside the checkout.
-PYPA_ADVISORIES = Path(__file__).resolve().parents[2] / "shared" / "advisories" / "pypi"
+_PYPA_ADVISORIES = Path(__file__).resolve().parents[2] / "shared" / "advisories" / "pypi"
 
 AWS_ACCESS_KEY = "AKIA" + "Z7VRSQ5UOYJ4XH2B"
 GITHUB_TOKEN = "ghp_" + "8mVbXqT2nL5kR9sW3cY7hJ1dF4gA6eZ0uPoI"
@@ -39,11 +41,21 @@ NPM_RECORDS = [
 ]
 
 
+def pypa_advisories() -> Path:
+    """The snapshot; a test that needs it fails saying what to do when it is not beside the checkout."""
+    if not _PYPA_ADVISORIES.is_dir():
+        pytest.fail(
+            f"PyPA's advisory snapshot is not at {_PYPA_ADVISORIES}: run the tests from a checkout "
+            "that sits beside `shared/` (as CI's does).", pytrace=False,
+        )
+    return _PYPA_ADVISORIES
+
+
 def write_advisory_db(root: Path, pypi: bool = True, npm: bool = True) -> Path:
     """A local OSV database: PyPA's snapshot linked in as ``pypi/``, the npm records written as ``npm/<pkg>/<id>.json``."""
     root.mkdir(parents=True, exist_ok=True)
     if pypi:
-        (root / "pypi").symlink_to(PYPA_ADVISORIES, target_is_directory=True)
+        (root / "pypi").symlink_to(pypa_advisories(), target_is_directory=True)
     if npm:
         for record in NPM_RECORDS:
             folder = root / "npm" / record["affected"][0]["package"]["name"]

@@ -22,7 +22,7 @@ from skills.audit.dependencies import NO_EXACT_VERSION, audit_dependencies
 from skills.audit.end_of_life import end_of_life_findings
 from skills.audit.manifests import scan_manifests
 from skills.errors import AdvisoryDatabaseError
-from tests.audit_fixtures import NPM_RECORDS, PYPA_ADVISORIES, write
+from tests.audit_fixtures import NPM_RECORDS, pypa_advisories, write
 
 GHSA_PYYAML = {
     "id": "GHSA-3pqx-4fqf-j49f",
@@ -42,7 +42,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_an_unrated_advisory_takes_the_severity_of_an_alias_the_database_holds(tmp_path: Path) -> None:
     database = tmp_path / "db"
-    shutil.copytree(PYPA_ADVISORIES / "vulns" / "pyyaml", database / "pypi" / "pyyaml")
+    shutil.copytree(pypa_advisories() / "vulns" / "pyyaml", database / "pypi" / "pyyaml")
     write(database / "pypi" / "pyyaml" / "GHSA-3pqx-4fqf-j49f.json", json.dumps(GHSA_PYYAML))
     write(tmp_path / "app" / "requirements.txt", "PyYAML==5.1\n")
 
@@ -131,10 +131,10 @@ def test_import_takes_an_osv_zip_and_records_where_the_data_came_from(tmp_path: 
 
 
 def test_import_takes_a_folder_of_osv_yaml_records(tmp_path: Path) -> None:
-    counts = import_advisories(PYPA_ADVISORIES / "vulns" / "django", tmp_path / "db")
+    counts = import_advisories(pypa_advisories() / "vulns" / "django", tmp_path / "db")
 
     database = LocalOsvDatabase(tmp_path / "db")
-    assert counts["PyPI"] == len(list((PYPA_ADVISORIES / "vulns" / "django").glob("*.yaml")))
+    assert counts["PyPI"] == len(list((pypa_advisories() / "vulns" / "django").glob("*.yaml")))
     assert database.ecosystems() == {"PyPI"}
     assert database.record("PYSEC-2021-98")["aliases"] == ["CVE-2021-33203", "GHSA-68w8-qjq3-2gfm"]
 
@@ -149,7 +149,7 @@ def test_import_takes_a_folder_of_osv_yaml_records(tmp_path: Path) -> None:
 )
 def test_a_bad_import_says_why_and_leaves_the_database_as_it_was(tmp_path: Path, content: bytes | None, message: str) -> None:
     database = tmp_path / "db"
-    import_advisories(PYPA_ADVISORIES / "vulns" / "sqlparse", database)
+    import_advisories(pypa_advisories() / "vulns" / "sqlparse", database)
     before = sorted(p.relative_to(database) for p in database.rglob("*"))
     source = tmp_path / "export.zip"
     if content is not None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -67,7 +67,7 @@ class FolderLocks:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def holding(self, folder: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(folder, asyncio.Lock())
         self._users[folder] = self._users.get(folder, 0) + 1
@@ -148,7 +148,7 @@ async def _start_run(
     target = checked.target
     # Check and start under the folder's lock, so two requests for one folder cannot both pass
     # the check. (Facades behind a load balancer race past it; the flow's own target lock catches that.)
-    async with _starting.holding(target or ""):
+    async with _starting.holding(target) if target else contextlib.nullcontext():
         busy = await active_execution_on(client, target) if target else None
         if busy is not None:
             raise ApiError(
