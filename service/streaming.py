@@ -128,11 +128,6 @@ class _Ordering:
                 self.server_end = _ServerEnd(state, message, event.occurred)
         return self._release()
 
-    def has_all_up_to(self, event: Event) -> bool:
-        """Whether every event the flow published up to ``event`` (one of its own) has arrived."""
-        decoded = sse_data_from_event(event.event, event.payload)
-        return decoded is not None and decoded[0] < self.next_seq
-
     def _release(self) -> list[SseEvent]:
         released: list[SseEvent] = []
         while self.next_seq in self.buffered and self.held_terminal is None:
@@ -215,8 +210,7 @@ async def execution_events(
                 yield released
         last_reread = time.monotonic()
         # Events published just before the subscription but not yet stored reach neither the
-        # subscription nor that first read: keep re-reading the store until they must be in it,
-        # or until a live event shows that everything published before it is here.
+        # subscription nor that first read: keep re-reading the store until they must be in it.
         reconcile_until = last_reread + LATE_EVENT_GRACE_SECONDS
         while True:
             for released in await _closing(client, ordering, journal):
@@ -225,16 +219,12 @@ async def execution_events(
                 return
             try:
                 wait = _next_wakeup(ordering, last_reread, reconcile_until)
-                live = await asyncio.wait_for(subscriber.__anext__(), timeout=wait)
+                batch = ordering.accept(await asyncio.wait_for(subscriber.__anext__(), timeout=wait))
             except asyncio.TimeoutError:
                 batch = []
                 for stored in await _stored_events(client, run_filter, flow_run):
                     batch += ordering.accept(stored)
                 last_reread = time.monotonic()
-            else:
-                batch = ordering.accept(live)
-                if ordering.has_all_up_to(live):
-                    reconcile_until = 0.0
             for released in batch:
                 yield released
 

@@ -1,5 +1,4 @@
-"""Gaps in a run's stream: how the bridge knows one is filled, and how a stream whose run ended
-with a gap that never filled still ends with one terminal event."""
+"""A stream whose run ended with a gap that never filled still ends with one terminal event."""
 
 from __future__ import annotations
 
@@ -39,24 +38,3 @@ def test_a_run_that_ended_without_its_terminal_event_gets_one_saying_how_it_ende
     released += ordering.end_without_own_terminal()
 
     assert [(event.id, event.data["type"]) for event in released] == [(1, "step_progress"), (2, "error")]
-
-
-def test_a_live_event_right_after_those_already_here_shows_nothing_before_it_is_missing() -> None:
-    execution_id = uuid.uuid4()
-    ordering = _Ordering(str(execution_id), after=-1)
-    ordering.accept(execution_event(execution_id, 1, "step_progress"))  # read from the store
-    live = execution_event(execution_id, 2, "step_completed")
-
-    ordering.accept(live)
-
-    assert ordering.has_all_up_to(live)
-
-
-def test_a_live_event_after_a_gap_shows_that_events_published_before_it_are_missing() -> None:
-    execution_id = uuid.uuid4()
-    ordering = _Ordering(str(execution_id), after=-1)
-    live = execution_event(execution_id, 3, "step_progress")  # 1 and 2 were published before the subscription
-
-    ordering.accept(live)
-
-    assert not ordering.has_all_up_to(live)
