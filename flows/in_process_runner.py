@@ -93,13 +93,13 @@ class InProcessRunner:
                 logger.exception("Event subscription lost; subscribing again")
                 await asyncio.sleep(POLL_SECONDS)
 
-    def _consider_meanwhile(self, client: PrefectClient, flow_run_id: UUID) -> None:
-        """Consider the run in a task of its own, so the subscription reads on meanwhile.
+    def _consider_meanwhile(self, client: PrefectClient, flow_run_id: UUID, flow_run: FlowRun | None = None) -> None:
+        """Consider the run in a task of its own, so the subscription (or the poll) goes on meanwhile.
 
         Claiming takes two calls to the server; awaited one run after another, twenty runs
         scheduled at once started one after another, about half a second apart under load.
         """
-        task = asyncio.create_task(self._consider(client, flow_run_id))
+        task = asyncio.create_task(self._consider(client, flow_run_id, flow_run))
         self._considering.add(task)
         task.add_done_callback(self._considered)
 
@@ -114,7 +114,8 @@ class InProcessRunner:
                 due = await client.get_scheduled_flow_runs_for_deployments(
                     list(self.flows), scheduled_before=datetime.now(timezone.utc)
                 )
-                await asyncio.gather(*(self._consider(client, flow_run.id, flow_run) for flow_run in due))
+                for flow_run in due:
+                    self._consider_meanwhile(client, flow_run.id, flow_run)
                 await self.executions.cancel_requested(client)
             except Exception:
                 logger.exception("Polling for scheduled runs failed; trying again")
@@ -154,10 +155,14 @@ class InProcessRunner:
             if due and due > datetime.now(timezone.utc):
                 return  # scheduled for later: the poll takes it when it is due
             await self._slots.acquire()
-            if not await _claim(client, flow_run):
-                self._slots.release()
-                return
-            self.executions.start(flow, flow_run).add_done_callback(self._free_slot)
+            started = False
+            try:
+                if await _claim(client, flow_run):
+                    self.executions.start(flow, flow_run).add_done_callback(self._free_slot)
+                    started = True
+            finally:
+                if not started:  # not claimed, or the server did not answer: the slot stays free
+                    self._slots.release()
         finally:
             self._claiming.discard(flow_run_id)
 
