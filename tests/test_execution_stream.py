@@ -213,7 +213,7 @@ async def test_starts_for_one_folder_take_turns_and_leave_no_lock_behind() -> No
 
     await asyncio.gather(start("first"), start("second"))
     assert order == ["first in", "first out", "second in", "second out"]
-    assert not locks._locks and not locks._users
+    assert len(locks) == 0
 
 
 def test_executions_on_different_folders_run_side_by_side(api: httpx.Client, workspace: Path) -> None:

@@ -8,6 +8,7 @@ These tests make the poll far too slow to matter, so only those two paths can st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from pathlib import Path
 from uuid import UUID
@@ -64,6 +65,8 @@ async def test_runs_waiting_for_a_slot_start_as_soon_as_one_frees(
         runs = await final_runs(ids, seconds=60)
     finally:
         serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
         async with get_client() as client:
             await client.delete_deployment(deployment_id)
 

@@ -67,6 +67,10 @@ class FolderLocks:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
+    def __len__(self) -> int:
+        """Folders whose lock is held or waited for."""
+        return len(self._locks)
+
     @contextlib.asynccontextmanager
     async def holding(self, folder: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(folder, asyncio.Lock())
