@@ -109,6 +109,8 @@ class InProcessRunner:
             logger.error("Claiming a scheduled run failed", exc_info=task.exception())
 
     async def _poll(self, client: PrefectClient) -> None:
+        loop = asyncio.get_running_loop()
+        cancellations_due = loop.time()
         while True:
             try:
                 due = await client.get_scheduled_flow_runs_for_deployments(
@@ -116,7 +118,11 @@ class InProcessRunner:
                 )
                 for flow_run in due:
                     self._consider_meanwhile(client, flow_run.id, flow_run)
-                await self.executions.cancel_requested(client)
+                # Missed cancellations every POLL_SECONDS only, not at each freed slot as well:
+                # under load slots free several times a second.
+                if loop.time() >= cancellations_due:
+                    await self.executions.cancel_requested(client)
+                    cancellations_due = loop.time() + POLL_SECONDS
             except Exception:
                 logger.exception("Polling for scheduled runs failed; trying again")
             with contextlib.suppress(TimeoutError):
