@@ -17,16 +17,20 @@ from skills.live_catalog import LiveCatalog
 
 _live: LiveCatalog | None = None
 
+# The dependencies below are ``async def`` though they never wait: FastAPI runs a plain ``def``
+# dependency in its thread pool, and that hand-off cost more than the rest of a cached
+# ``GET /api/skill-metadata`` together.
 
-def _prefect_client(request: Request) -> PrefectClient:
+
+async def _prefect_client(request: Request) -> PrefectClient:
     return request.app.state.prefect_client
 
 
-def _sync_prefect_client(request: Request) -> SyncPrefectClient:
+async def _sync_prefect_client(request: Request) -> SyncPrefectClient:
     return request.app.state.sync_prefect_client
 
 
-def _estimates(request: Request) -> MeasuredEstimates:
+async def _estimates(request: Request) -> MeasuredEstimates:
     return request.app.state.estimates
 
 
@@ -47,6 +51,14 @@ def current_catalog() -> SkillCatalog:
     return live_catalog().current
 
 
+async def _current_catalog() -> SkillCatalog:
+    return current_catalog()
+
+
+async def _live_catalog() -> LiveCatalog:
+    return live_catalog()
+
+
 async def require_token(request: Request) -> None:
     """With ``SKILLWORKS_API_TOKEN`` set, every ``/api`` call needs ``Authorization: Bearer <token>``."""
     expected = (await load_settings()).api_token
@@ -62,5 +74,5 @@ PrefectClientDep = Annotated[PrefectClient, Depends(_prefect_client)]
 SyncPrefectClientDep = Annotated[SyncPrefectClient, Depends(_sync_prefect_client)]
 EstimatesDep = Annotated[MeasuredEstimates, Depends(_estimates)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-CatalogDep = Annotated[SkillCatalog, Depends(current_catalog)]
-LiveCatalogDep = Annotated[LiveCatalog, Depends(live_catalog)]
+CatalogDep = Annotated[SkillCatalog, Depends(_current_catalog)]
+LiveCatalogDep = Annotated[LiveCatalog, Depends(_live_catalog)]
