@@ -10,12 +10,14 @@ import asyncio
 
 from blocks.settings import load_settings
 from flows.deployments import serve_skills
+from flows.shared_tls import share_tls_context
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m flows", description="Serve every skillworks skill deployment.")
     parser.add_argument("--limit", type=int, help="runs executed at once (default: the ExecutionDefaults block)")
     arguments = parser.parse_args()
+    share_tls_context()
     serve_skills(arguments.limit or asyncio.run(load_settings()).concurrency_limit)
 
 

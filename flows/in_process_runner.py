@@ -73,7 +73,7 @@ class InProcessRunner:
         self._slot_freed = asyncio.Event()
 
     async def run_forever(self) -> None:
-        async with get_client() as client, asyncio.TaskGroup() as group:
+        async with get_client() as client, self.executions.watching_suspensions(), asyncio.TaskGroup() as group:
             group.create_task(self._listen(client))
             group.create_task(self._poll(client))
 

@@ -9,6 +9,8 @@ claim a run by proposing ``Pending``; from there ``WarmExecutions``:
   process executing it died (``flows.recovery``);
 - executes it with ``prefect.flow_engine.run_flow`` in this process: no process start, no
   imports, Prefect still the record (flow run, task runs, states, logs, artifacts);
+- hears of any of its runs being suspended from outside through one observer for the
+  process, not one per run (``flows.suspensions``);
 - asks a run set ``Cancelling`` to stop (its commands die, it undoes its work and ends
   ``Cancelled``, see ``flows.cancellation``), and cancels outright one that does not stop
   within a grace period (recovery then undoes it).
@@ -33,6 +35,7 @@ from prefect.flows import Flow
 from prefect.states import Cancelled, State
 
 from flows.cancellation import forget, request_cancellation
+from flows.suspensions import ProcessSuspensions
 from skills.execution_lease import execution_lease
 
 # How long a run asked to cancel may take to stop on its own before it is cancelled outright.
@@ -48,12 +51,17 @@ class WarmExecutions:
         self.workspace_root = workspace_root
         self._running: dict[UUID, asyncio.Task[State[Any] | None]] = {}
         self._cancelling: set[UUID] = set()
+        self._suspensions = ProcessSuspensions()
 
     def __contains__(self, flow_run_id: UUID) -> bool:
         return flow_run_id in self._running
 
     def __len__(self) -> int:
         return len(self._running)
+
+    def watching_suspensions(self) -> ProcessSuspensions:
+        """Enter it around executing runs: then one observer hears of any of them being suspended."""
+        return self._suspensions
 
     def start(self, flow: Flow[..., Any], flow_run: FlowRun) -> asyncio.Task[State[Any] | None]:
         """Execute the claimed ``flow_run`` in a task of this event loop; the task yields its final state."""
@@ -66,7 +74,8 @@ class WarmExecutions:
         with execution_lease(self.workspace_root, str(flow_run.id), holder):
             final: State[Any] | None = None
             try:
-                final = await run_flow(flow, flow_run=flow_run, return_type="state")  # type: ignore[misc]
+                async with self._suspensions.watching(flow_run.id):
+                    final = await run_flow(flow, flow_run=flow_run, return_type="state")  # type: ignore[misc]
                 return final
             except BaseException:  # the engine has recorded the state; this process goes on
                 logger.exception("Flow run %s ended with an exception", flow_run.id)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +39,7 @@ from prefect.workers.base import BaseJobConfiguration, BaseVariables, BaseWorker
 
 from blocks.settings import load_settings
 from flows.recovery import RecoveryService
+from flows.shared_tls import share_tls_context
 from flows.warm_execution import WarmExecutions
 from skills.errors import UserMessageError
 
@@ -83,8 +85,13 @@ class SkillworksWorker(BaseWorker[SkillworksJobConfiguration, SkillworksVariable
 
     async def start(self, run_once: bool = False, with_healthcheck: bool = False, printer: Any = print) -> None:
         """Prefect's worker loops, plus the event listener and recovery, until stopped."""
+        share_tls_context()
         workspace_root = (await load_settings()).workspace_root
         self._executions = WarmExecutions(workspace_root)
+        async with self._executions.watching_suspensions():
+            await self._serve(workspace_root, run_once, with_healthcheck, printer)
+
+    async def _serve(self, workspace_root: Path, run_once: bool, with_healthcheck: bool, printer: Any) -> None:
         if run_once:
             await super().start(run_once=True, with_healthcheck=with_healthcheck, printer=printer)
             return

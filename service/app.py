@@ -13,6 +13,7 @@ from prefect import get_client
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from blocks.settings import load_settings
+from flows.shared_tls import share_tls_context
 from service.dashboard import router as dashboard_router
 from service.deps import current_catalog, live_catalog, require_token
 from service.errors import error_responses, install_error_handlers
@@ -26,6 +27,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    share_tls_context()  # the blocks are re-read every few seconds, each time with a new client
     stop_watching = asyncio.Event()
     watcher = asyncio.create_task(live_catalog().watch(stop=stop_watching))
     async with get_client() as client:
