@@ -3,19 +3,23 @@
 A dry run or the metadata must not wait on Prefect: a measurement is answered from memory
 and refreshed in the background once it is a few seconds old (``skills.caching``: one read
 at a time per skill, shared by every caller), so a run that just completed shows up in
-the next answers without any request paying for the read.
+the next answers without any request paying for the read. A refresh first asks which run of
+the skill completed last, and reads the runs again only if that changed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient
 
-from service.run_record import read_completed_runs
+from service.run_record import last_completed_run, read_completed_runs
 from skills.caching import cached_for
 from skills.catalog import SkillCatalog
+from skills.definition import SkillDefinition
 from skills.estimates import CompletedRun, MeasuredTime, measured_time
 
 logger = logging.getLogger("skillworks.estimates")
@@ -37,6 +41,7 @@ class MeasuredEstimates:
         self.client = client
         self.catalog = catalog
         self._cached = cached_for(KEEP_SECONDS, refresh_after=REFRESH_AFTER_SECONDS)(self._measure)
+        self._measured: dict[str, _Measurement] = {}  # by skill id
 
     def of(self, skill_id: str) -> MeasuredTime | None:
         try:
@@ -57,6 +62,14 @@ class MeasuredEstimates:
         return tuple(answers)
 
     def _measure(self, skill_id: str) -> MeasuredTime | None:
+        """Measured again only when a run of the skill completed (or the skill changed) since the
+        last measurement: the newest runs with their steps are hundreds of rows, read every few
+        seconds by every facade process, while most of the time nothing has completed."""
+        skill = self.catalog().get(skill_id)
+        last_completed = last_completed_run(self.client, skill_id)
+        known = self._measured.get(skill_id)
+        if known is not None and known.last_completed == last_completed and known.skill is skill:
+            return known.time
         runs = read_completed_runs(self.client, skill_id, NEWEST_RUNS)
         completed = [
             CompletedRun(
@@ -66,4 +79,13 @@ class MeasuredEstimates:
             )
             for run in runs
         ]
-        return measured_time(self.catalog().get(skill_id), completed)
+        time = measured_time(skill, completed)
+        self._measured[skill_id] = _Measurement(skill, last_completed, time)
+        return time
+
+
+@dataclass(frozen=True)
+class _Measurement:
+    skill: SkillDefinition  # as it was measured: a changed skill (new steps) is measured again
+    last_completed: UUID | None
+    time: MeasuredTime | None

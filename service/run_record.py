@@ -105,13 +105,22 @@ def read_runs(
 
 def read_completed_runs(client: SyncPrefectClient, skill_id: str, newest: int) -> list[RunRecord]:
     """The ``newest`` completed runs of a skill, with their steps (what estimates learn from)."""
-    run_filter = FlowRunFilter(
+    runs = [_record(run, None) for run in _flow_runs(client, _completed(skill_id), newest)]
+    _attach_steps(client, runs)
+    return runs
+
+
+def last_completed_run(client: SyncPrefectClient, skill_id: str) -> UUID | None:
+    """The run of the skill that completed last: one row, to tell whether any completed since."""
+    last = client.read_flow_runs(flow_run_filter=_completed(skill_id), sort=FlowRunSort.END_TIME_DESC, limit=1)
+    return last[0].id if last else None
+
+
+def _completed(skill_id: str) -> FlowRunFilter:
+    return FlowRunFilter(
         tags=FlowRunFilterTags(all_=skill_tags(skill_id)),
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.COMPLETED])),
     )
-    runs = [_record(run, None) for run in _flow_runs(client, run_filter, newest)]
-    _attach_steps(client, runs)
-    return runs
 
 
 def _flow_runs(client: SyncPrefectClient, run_filter: FlowRunFilter, most: int) -> Iterator[FlowRun]:
