@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from blocks.settings import load_settings
 from flows.shared_tls import share_tls_context
+from service.catalog_answer import CatalogAnswer
 from service.dashboard import router as dashboard_router
 from service.deps import current_catalog, live_catalog, require_token
 from service.errors import error_responses, install_error_handlers
@@ -71,6 +72,7 @@ def create_app() -> FastAPI:
     app.include_router(installs.router, responses=error_responses())
     app.include_router(metrics.router)  # checks the token itself: SKILLWORKS_METRICS_PUBLIC may open it
     app.include_router(dashboard_router)
+    app.add_middleware(CatalogAnswer)
     app.add_middleware(HttpMetrics)  # added last, so it is outermost: it sees refused bodies too
     return app
 

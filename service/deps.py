@@ -61,13 +61,17 @@ async def _live_catalog() -> LiveCatalog:
 
 async def require_token(request: Request) -> None:
     """With ``SKILLWORKS_API_TOKEN`` set, every ``/api`` call needs ``Authorization: Bearer <token>``."""
+    if not await token_accepted(request.headers.get("authorization", "")):
+        raise ApiError(401, "unauthenticated", "Missing or wrong bearer token.", {"hint": "send Authorization: Bearer <SKILLWORKS_API_TOKEN>"})
+
+
+async def token_accepted(authorization: str) -> bool:
+    """Whether an ``Authorization`` header value lets a caller in (any does when no token is set)."""
     expected = (await load_settings()).api_token
     if not expected:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, supplied = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.encode(), expected.encode()):
-        raise ApiError(401, "unauthenticated", "Missing or wrong bearer token.", {"hint": "send Authorization: Bearer <SKILLWORKS_API_TOKEN>"})
+        return True
+    scheme, _, supplied = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(supplied.encode(), expected.encode())
 
 
 PrefectClientDep = Annotated[PrefectClient, Depends(_prefect_client)]

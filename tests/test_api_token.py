@@ -30,6 +30,15 @@ def test_no_api_route_answers_without_the_token(guarded_facade: tuple[str, str])
             assert response.json()["code"] == "unauthenticated"
 
 
+def test_a_plain_get_of_the_catalog_is_refused_too(guarded_facade: tuple[str, str]) -> None:
+    """Without a body, as browsers send it: the catalog answered from memory checks the token too."""
+    base, token = guarded_facade
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+        response = httpx.get(f"{base}/api/skill-metadata", headers=headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.json()["code"] == "unauthenticated"
+
+
 def test_the_token_opens_the_api(guarded_facade: tuple[str, str]) -> None:
     base, token = guarded_facade
     headers = {"Authorization": f"Bearer {token}"}

@@ -155,6 +155,16 @@ def test_dry_runs_are_counted_by_verdict(observed_mix: ObservedMix, facade: str)
         assert counted == total(before, "skillworks_dry_runs_total", skill=SKILL, verdict=verdict) + 1
 
 
+def test_catalog_requests_are_counted_under_their_route(facade: str) -> None:
+    """Most are answered from memory before FastAPI's router (``service.catalog_answer``): counted all the same."""
+    route = {"route": "/api/skill-metadata", "status": "200"}
+    _, before = scrape(facade)
+    for _ in range(5):
+        assert httpx.get(f"{facade}/api/skill-metadata").status_code == 200
+    _, after = scrape(facade)
+    assert total(after, "skillworks_http_requests_total", **route) == total(before, "skillworks_http_requests_total", **route) + 5
+
+
 def test_a_multiprocess_facade_sums_its_processes_and_counts_each_run_once(observed_mix: ObservedMix) -> None:
     base = observed_mix.multiprocess_facade
     _, samples = scrape_until(base, mix_counted)

@@ -32,10 +32,25 @@ router = APIRouter(prefix="/api", tags=["skills"])
 async def skill_metadata(
     catalog: CatalogDep, estimates: EstimatesDep, skill: str | None = Query(default=None, max_length=100)
 ) -> Response:
-    """All skills, or one with ``?skill=ID`` (404 if unknown), each with its measured duration once known."""
-    chosen = tuple(definition.id for definition in ([catalog.get(skill)] if skill is not None else catalog.all()))
+    """All skills, or one with ``?skill=ID`` (404 if unknown), each with its measured duration once known.
+
+    The catalog without ``?skill=`` is most often answered before it gets here, from memory
+    (``service.catalog_answer``), with the same body.
+    """
+    chosen = _chosen(catalog, skill)
     measured = estimates.known(chosen) or await run_in_threadpool(_measured, estimates, chosen)
     return Response(_rendered_metadata(catalog, skill, measured), media_type="application/json")
+
+
+def catalog_in_memory(catalog: SkillCatalog, estimates: MeasuredEstimates) -> bytes | None:
+    """``GET /api/skill-metadata``'s body if every measurement is in memory, else None (the
+    route then reads the missing ones from a worker thread)."""
+    measured = estimates.known(_chosen(catalog, None))
+    return None if measured is None else _rendered_metadata(catalog, None, measured)
+
+
+def _chosen(catalog: SkillCatalog, skill: str | None) -> tuple[str, ...]:
+    return tuple(definition.id for definition in ([catalog.get(skill)] if skill is not None else catalog.all()))
 
 
 def _measured(estimates: MeasuredEstimates, skill_ids: tuple[str, ...]) -> Measurements:
