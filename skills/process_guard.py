@@ -126,7 +126,8 @@ def _run_guarded(argv: list[str]) -> int:
         signal.signal(signum, _request_stop)
     returncode: int | None = None
     try:
-        command = os.posix_spawnp(argv[0], argv, os.environ)
+        # Python ignores SIGPIPE and SIGXFSZ; the command gets them back, as ``subprocess`` does.
+        command = os.posix_spawnp(argv[0], argv, os.environ, setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
         returncode = os.waitstatus_to_exitcode(os.waitpid(command, 0)[1])
     except _StopRequested:
         pass

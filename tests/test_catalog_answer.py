@@ -8,7 +8,7 @@ session's Prefect server.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -94,7 +94,7 @@ async def test_a_request_with_a_body_is_left_to_the_route(measured: MeasuredEsti
 
 
 @pytest.fixture
-async def api_token(monkeypatch: pytest.MonkeyPatch) -> Any:
+async def api_token(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     monkeypatch.setenv("SKILLWORKS_API_TOKEN", "s3cret")
     await load_settings(refresh=True)
     yield "s3cret"

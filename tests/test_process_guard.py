@@ -124,3 +124,16 @@ def test_the_stop_signal_arriving_again_and_again_still_ends_the_whole_tree(tmp_
             break
 
     assert wait_until_gone(marker) == []
+
+
+def test_a_command_gets_the_default_signals_python_ignores(tmp_path: Path) -> None:
+    """``yes | head -1`` ends quietly, as in a shell: ``yes`` dies of SIGPIPE, not "Broken pipe"."""
+    assert run_command(["sh", "-c", "yes | head -1"], tmp_path, timeout=30).output == "y\n"
+
+
+def test_a_timeout_is_kept_by_a_command_that_closes_its_output(tmp_path: Path) -> None:
+    """The end of the output is not taken for the end of the command."""
+    started = time.monotonic()
+    with pytest.raises(Exception, match="timed out"):
+        run_command(["sh", "-c", "exec >&- 2>&-; sleep 30"], tmp_path, timeout=1.0)
+    assert time.monotonic() - started < 10
