@@ -29,8 +29,13 @@ def git_output(repository: Path, *argv: str) -> str | None:
 # Short: someone who just ran `git config --global user.name ...` and retries must be seen.
 @cached_for(5.0)
 def has_git_identity(cwd: Path) -> bool:
-    """Whether git, run in ``cwd``, has a ``user.name`` and a ``user.email`` (asked every few seconds)."""
-    return all(git_output(cwd, "config", "--get", key) for key in ("user.name", "user.email"))
+    """Whether git, run in ``cwd``, has a ``user.name`` and a ``user.email`` (asked every few seconds).
+
+    One query for both: each git command costs a process-guard start (about 30 ms).
+    """
+    found = git_output(cwd, "config", "--get-regexp", r"^user\.(name|email)$") or ""
+    keys_with_values = {key for key, _, value in (line.partition(" ") for line in found.splitlines()) if value.strip()}
+    return keys_with_values >= {"user.name", "user.email"}
 
 
 def identity_arguments(cwd: Path, warn: Callable[[str], None] | None = None) -> list[str]:

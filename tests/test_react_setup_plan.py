@@ -179,3 +179,22 @@ def test_commit_uses_a_fallback_identity_only_when_git_has_none(
     has_git_identity.cache_clear()
     other = dry_run(skill, parameters(projectName="other-app"), "full-stack", workspace)
     assert "git commit --quiet -m Initial commit: other-app from skillworks react-setup" in other.commands
+
+
+@pytest.mark.parametrize(("config", "has_identity"), [
+    ("[user]\n\tname = Ada\n\temail = ada@example.com\n", True),
+    ("[User]\n\tName = Ada\n\tEMail = ada@example.com\n", True),  # git's keys ignore case
+    ("[user]\n\tname = Ada\n", False),
+    ("[user]\n\tname =\n\temail = ada@example.com\n", False),  # git refuses to commit with an empty name
+    ("", False),
+])
+def test_git_has_an_identity_only_with_both_a_name_and_an_email(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str, has_identity: bool
+) -> None:
+    global_config = tmp_path / "global.gitconfig"
+    global_config.write_text(config)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(global_config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    has_git_identity.cache_clear()
+
+    assert has_git_identity(tmp_path) is has_identity
